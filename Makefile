@@ -1,0 +1,15 @@
+# `make repro` and `make test` set everything up first (scripts/setup.sh), then run.
+VENV := .venv
+# Stages run as `python -m stages.<name>`: put the venv's python first for DVC's subprocesses.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: setup repro test
+
+setup:
+	@scripts/setup.sh
+
+repro: setup
+	dvc repro
+
+test: setup
+	python -m pytest

@@ -1,0 +1,1 @@
+"""Pipeline stages, one thin module each, run as ``python -m stages.<name>``."""

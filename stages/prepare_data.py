@@ -1,0 +1,35 @@
+"""Stage prepare-data: verify and parse raw MNIST, split off validation, write the prepared arrays."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+from stages import cli, params
+from vae import data
+from vae.io import write_json
+
+log = logging.getLogger(__name__)
+
+
+def main(args: argparse.Namespace) -> None:
+    p = params.load(args.params)["data"]
+    splits = data.prepare(args.raw, args.out, val_size=p["val_size"], seed=p["split_seed"],
+                          train_size=p["train_size"], test_size=p["test_size"])
+    sizes = {name: len(split.labels) for name, split in splits.items()}
+    train_images = splits["train"].images / 255.0
+    write_json(args.metrics, {
+        **{f"{split}_images": n for split, n in sizes.items()},
+        "train_pixel_mean": round(float(train_images.mean()), 6),
+        "train_pixel_std": round(float(train_images.std()), 6),
+    })
+    log.info("wrote %s: %s", args.out, ", ".join(f"{k} {v}" for k, v in sizes.items()))
+
+
+if __name__ == "__main__":
+    ap = cli.parser("prepare_data", __doc__)
+    ap.add_argument("--raw", type=Path, required=True, help="directory with the four IDX .gz files and SHA256SUMS")
+    ap.add_argument("--out", type=Path, required=True, help="prepared arrays (.npz)")
+    ap.add_argument("--metrics", type=Path, required=True, help="metrics JSON")
+    cli.run("prepare-data", main, ap.parse_args())

@@ -1,0 +1,82 @@
+"""Stage report: render report/results.tex from the metrics and build report/report.pdf with latexmk."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import platform
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from stages import cli, params
+from vae.report import Column, compile_pdf, escape, key_value_table, metrics_table, write_results
+
+log = logging.getLogger(__name__)
+
+TRAIN_COLUMNS = (
+    Column("best_epoch", "best epoch", "d"),
+    Column("best_val_loss", "val.\\ loss", ".2f"),
+    Column("test_loss", "test loss", ".2f"),
+    Column("test_recon", "test recon.", ".2f"),
+    Column("test_kl", "test KL", ".2f"),
+    Column("active_units", "active units", "d"),
+    Column("train_seconds", "train s", ".0f"),
+)
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path} is missing; run the stage that writes it first (dvc repro)") from None
+
+
+def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def main(args: argparse.Namespace) -> None:
+    all_params = params.load(args.params)
+    p = all_params["report"]
+    train = {d: read_json(args.metrics / f"train-d{d}.json") for d in args.dims}
+    embed = read_json(args.metrics / "embed.json")
+    sizes = read_json(args.metrics / "prepare-data.json")
+    ref_dim = p["reference_latent_dim"]
+    if ref_dim not in train:
+        raise ValueError(f"report.reference_latent_dim = {ref_dim}: expected one of the trained dims {args.dims}")
+    embed_columns = (Column("knn_accuracy", f"{all_params['embed']['knn_k']}-NN accuracy", ".3f"),
+                     Column("silhouette", "silhouette", ".3f"))
+    macros = {
+        "RunInfo": (f"commit \\texttt{{{escape(cli.git_commit())}}}, PyTorch {escape(torch.__version__)}, "
+                    f"Python {platform.python_version()}, device setting \\texttt{{{all_params['train']['device']}}}"),
+        "DataTable": key_value_table(sizes),
+        "ParamsTable": key_value_table(flatten(all_params)),
+        "TrainTable": metrics_table(train, TRAIN_COLUMNS),
+        "EmbedTable": metrics_table({d: embed[f"d{d}"] for d in args.dims}, embed_columns),
+        "ReferenceDim": str(ref_dim),
+        "ReferenceValLoss": f"{p['reference_val_loss']:.2f}",
+        "OurValLoss": f"{train[ref_dim]['best_val_loss']:.2f}",
+        "OurTestLoss": f"{train[ref_dim]['test_loss']:.2f}",
+    }
+    write_results(args.results, macros)
+    compile_pdf(args.tex, args.pdf)
+    log.info("wrote %s and %s", args.results, args.pdf)
+
+
+if __name__ == "__main__":
+    ap = cli.parser("report", __doc__)
+    ap.add_argument("--dims", type=int, nargs="+", required=True, help="latent dimensions of the trained models")
+    ap.add_argument("--metrics", type=Path, required=True, help="directory of the stages' metrics JSON")
+    ap.add_argument("--tex", type=Path, required=True, help="the hand-written LaTeX template")
+    ap.add_argument("--results", type=Path, required=True, help="generated LaTeX it inputs")
+    ap.add_argument("--pdf", type=Path, required=True, help="the built report")
+    cli.run("report", main, ap.parse_args())

@@ -1,0 +1,1 @@
+"""Variational autoencoders on MNIST: the library behind the pipeline stages."""

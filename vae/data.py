@@ -1,0 +1,173 @@
+"""MNIST: checksum verification, IDX parsing, the train/validation split, prepared arrays."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import logging
+import shutil
+import urllib.error
+import urllib.request
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from vae.errors import PipelineError
+from vae.io import atomic_path
+
+log = logging.getLogger(__name__)
+
+IMAGE_SIDE = 28
+N_PIXELS = IMAGE_SIDE * IMAGE_SIDE
+# IDX magic numbers: two zero bytes, type code 0x08 (unsigned byte), number of dimensions.
+IMAGES_MAGIC = 0x00000803
+LABELS_MAGIC = 0x00000801
+FILES = {
+    "train_images": "train-images-idx3-ubyte",
+    "train_labels": "train-labels-idx1-ubyte",
+    "test_images": "t10k-images-idx3-ubyte",
+    "test_labels": "t10k-labels-idx1-ubyte",
+}
+# The mirror torchvision uses first, then the original site.
+MIRRORS = (
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "http://yann.lecun.com/exdb/mnist/",
+)
+SPLITS = ("train", "val", "test")
+
+
+class DataError(PipelineError):
+    """A raw MNIST file is missing, corrupt or malformed."""
+
+
+@dataclass(frozen=True)
+class Split:
+    images: np.ndarray  # (n, 28, 28) uint8
+    labels: np.ndarray  # (n,) uint8
+
+
+def read_checksums(sums_file: Path) -> dict[str, str]:
+    """Parse a ``sha256sum``-style file into {file name: hex digest}."""
+    sums: dict[str, str] = {}
+    for line in sums_file.read_text().splitlines():
+        if line.strip():
+            digest, name = line.split()
+            sums[name.lstrip("*")] = digest
+    return sums
+
+
+def read_verified(gz_path: Path, expected_sha256: str) -> bytes:
+    """Return the uncompressed bytes of ``gz_path`` after checking their SHA-256."""
+    if not gz_path.is_file():
+        raise DataError(f"{gz_path}: file is missing (expected SHA-256 {expected_sha256} of its uncompressed bytes)")
+    try:
+        raw = gzip.decompress(gz_path.read_bytes())
+    except (EOFError, OSError, zlib.error) as exc:
+        raise DataError(
+            f"{gz_path}: not a complete gzip file ({exc}); expected SHA-256 {expected_sha256} of its uncompressed bytes"
+        ) from None
+    actual = hashlib.sha256(raw).hexdigest()
+    if actual != expected_sha256:
+        raise DataError(f"{gz_path}: SHA-256 of the uncompressed bytes is {actual}, expected {expected_sha256}")
+    return raw
+
+
+def parse_idx(raw: bytes, magic: int, name: str) -> np.ndarray:
+    """Parse IDX bytes of unsigned bytes, checking the magic number and that the size matches the header."""
+    if len(raw) < 4:
+        raise DataError(f"{name}: {len(raw)} bytes is too short for an IDX header")
+    found = int.from_bytes(raw[:4], "big")
+    if found != magic:
+        raise DataError(f"{name}: IDX magic number is {found:#010x}, expected {magic:#010x}")
+    ndim = magic & 0xFF
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise DataError(f"{name}: {len(raw)} bytes is too short for an IDX header of {ndim} dimensions")
+    shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    expected = header + int(np.prod(shape))
+    if len(raw) != expected:
+        raise DataError(f"{name}: header declares shape {shape} ({expected} bytes) but the file has {len(raw)} bytes")
+    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
+
+
+def load_split(raw_dir: Path, prefix: str, sums: dict[str, str]) -> Split:
+    """Verify and parse one of the two original sets ("train" or "test")."""
+    images_name, labels_name = FILES[f"{prefix}_images"], FILES[f"{prefix}_labels"]
+    images = parse_idx(read_verified(raw_dir / f"{images_name}.gz", sums[images_name]), IMAGES_MAGIC, images_name)
+    labels = parse_idx(read_verified(raw_dir / f"{labels_name}.gz", sums[labels_name]), LABELS_MAGIC, labels_name)
+    if images.shape[1:] != (IMAGE_SIDE, IMAGE_SIDE):
+        raise DataError(f"{images_name}: images are {images.shape[1:]}, expected ({IMAGE_SIDE}, {IMAGE_SIDE})")
+    if len(images) != len(labels):
+        raise DataError(f"{images_name} has {len(images)} images but {labels_name} has {len(labels)} labels")
+    if labels.max(initial=0) > 9:
+        raise DataError(f"{labels_name}: label {labels.max()} is not a digit")
+    return Split(images, labels)
+
+
+def download_missing(raw_dir: Path, names: list[str], mirrors: tuple[str, ...] = MIRRORS) -> None:
+    """Fetch absent ``<name>.gz`` files, trying each mirror in turn. Checksums are verified by the caller."""
+    for name in names:
+        target = raw_dir / f"{name}.gz"
+        if target.exists():
+            continue
+        errors = []
+        for mirror in mirrors:
+            url = f"{mirror}{name}.gz"
+            log.info("downloading %s", url)
+            try:
+                with urllib.request.urlopen(url, timeout=60) as response, atomic_path(target) as tmp:
+                    with tmp.open("wb") as f:
+                        shutil.copyfileobj(response, f)
+                break
+            except (urllib.error.URLError, OSError) as exc:
+                errors.append(f"{url}: {exc}")
+        else:
+            raise DataError(f"{target} is missing and could not be downloaded: " + "; ".join(errors))
+
+
+def split_train_val(train: Split, val_size: int, seed: int) -> tuple[Split, Split]:
+    """Split the 60,000 original training images into train and validation with a seeded permutation."""
+    if not 1 <= val_size < len(train.labels):
+        raise ValueError(f"val_size must be in [1, {len(train.labels) - 1}], got {val_size}")
+    order = np.random.default_rng(seed).permutation(len(train.labels))
+    val_idx, train_idx = np.sort(order[:val_size]), np.sort(order[val_size:])
+    return (
+        Split(train.images[train_idx], train.labels[train_idx]),
+        Split(train.images[val_idx], train.labels[val_idx]),
+    )
+
+
+def prepare(raw_dir: Path, out_file: Path, *, val_size: int, seed: int, train_size: int, test_size: int,
+            mirrors: tuple[str, ...] = MIRRORS) -> dict[str, Split]:
+    """Verify, parse and split raw MNIST into one ``.npz`` of uint8 arrays; return the splits.
+
+    ``train_size`` and ``test_size`` keep the first images of the train split and of the
+    test set, so that small runs (tests, quick experiments) use a fixed, stated subset.
+    """
+    sums = read_checksums(raw_dir / "SHA256SUMS")
+    missing = [name for name in FILES.values() if name not in sums]
+    if missing:
+        raise DataError(f"{raw_dir / 'SHA256SUMS'} has no checksum for {', '.join(missing)}")
+    download_missing(raw_dir, list(FILES.values()), mirrors)
+    train, val = split_train_val(load_split(raw_dir, "train", sums), val_size, seed)
+    test = load_split(raw_dir, "test", sums)
+    for name, size, available in (("train_size", train_size, len(train.labels)), ("test_size", test_size, len(test.labels))):
+        if not 1 <= size <= available:
+            raise ValueError(f"{name} must be in [1, {available}], got {size}")
+    splits = {
+        "train": Split(train.images[:train_size], train.labels[:train_size]),
+        "val": val,
+        "test": Split(test.images[:test_size], test.labels[:test_size]),
+    }
+    with atomic_path(out_file) as tmp:
+        with tmp.open("wb") as f:
+            np.savez(f, **{f"{k}_{field}": getattr(s, field) for k, s in splits.items() for field in ("images", "labels")})
+    return splits
+
+
+def load_prepared(path: Path) -> dict[str, Split]:
+    """Load the arrays written by :func:`prepare`."""
+    with np.load(path) as arrays:
+        return {k: Split(arrays[f"{k}_images"], arrays[f"{k}_labels"]) for k in SPLITS}

@@ -1,0 +1,75 @@
+"""PNG figures, drawn from arrays; nothing here knows about models or params."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, never a window; must precede pyplot
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from vae.io import atomic_path  # noqa: E402
+
+DPI = 150
+# Fixed metadata keeps PNG bytes identical across runs (matplotlib stamps the software version otherwise).
+PNG_METADATA = {"Software": None}
+
+
+def _save(fig: plt.Figure, path: Path) -> None:
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=DPI, bbox_inches="tight", metadata=PNG_METADATA)
+    plt.close(fig)
+
+
+def tile(images: np.ndarray, cols: int, pad: int = 2) -> np.ndarray:
+    """Arrange (n, h, w) images in rows of ``cols`` with ``pad`` pixels of white between them."""
+    n, h, w = images.shape
+    rows = -(-n // cols)
+    grid = np.ones((rows * (h + pad) - pad, cols * (w + pad) - pad), dtype=np.float32)
+    for i, image in enumerate(images):
+        r, c = divmod(i, cols)
+        grid[r * (h + pad) : r * (h + pad) + h, c * (w + pad) : c * (w + pad) + w] = image
+    return grid
+
+
+def image_grid(images: np.ndarray, cols: int, title: str, path: Path) -> None:
+    """Grey-level images in [0, 1] as one tiled picture, ink dark on white."""
+    grid = tile(images, cols)
+    fig, ax = plt.subplots(figsize=(cols * 0.45, grid.shape[0] / grid.shape[1] * cols * 0.45 + 0.4))
+    ax.imshow(1.0 - grid, cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
+    ax.set_title(title, fontsize=9)
+    ax.axis("off")
+    _save(fig, path)
+
+
+def loss_curve(epochs: Sequence[int], train: Sequence[float], val: Sequence[float], title: str, path: Path) -> None:
+    fig, ax = plt.subplots(figsize=(5, 3.2))
+    ax.plot(epochs, train, label="train")
+    ax.plot(epochs, val, label="validation")
+    best = int(np.argmin(val))
+    ax.scatter([epochs[best]], [val[best]], color="C1", zorder=3, label=f"best: {val[best]:.2f} (epoch {epochs[best]})")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("negative ELBO (nats / image)")
+    # Early epochs dwarf the rest; show the range where the models differ.
+    ax.set_ylim(min(min(train), min(val)) - 1, float(np.percentile(np.concatenate([train, val]), 90)) + 1)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    _save(fig, path)
+
+
+def digit_scatter(points: np.ndarray, labels: np.ndarray, title: str, xlabel: str, ylabel: str, path: Path) -> None:
+    """2-D points coloured by digit label, one legend entry per digit."""
+    fig, ax = plt.subplots(figsize=(5.5, 5))
+    for digit in range(10):
+        mask = labels == digit
+        ax.scatter(points[mask, 0], points[mask, 1], s=2, alpha=0.6, color=plt.cm.tab10(digit), label=str(digit),
+                   rasterized=True)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    ax.legend(markerscale=5, fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5), title="digit")
+    _save(fig, path)

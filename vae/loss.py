@@ -1,0 +1,36 @@
+"""The loss, defined once (see DESIGN.md): negative ELBO in nats per image.
+
+Reconstruction is the binary cross-entropy of the grey-level image in [0, 1] (not
+binarized) against the decoder's Bernoulli means, summed over the 784 pixels;
+KL is the analytic KL(q(z|x) || N(0, I)). Both are summed per image, so a batch
+mean is "nats per image".
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+
+def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(N(mu, exp(logvar)) || N(0, I)) per row, summed over latent dimensions."""
+    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(dim=-1)
+
+
+def reconstruction_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """-log p(x|z) per row: Bernoulli cross-entropy from logits, summed over pixels."""
+    return F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(dim=-1)
+
+
+def negative_elbo(
+    logits: torch.Tensor, x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-image reconstruction term and KL term; their sum is the negative ELBO."""
+    return reconstruction_nll(logits, x), gaussian_kl(mu, logvar)
+
+
+def log_normal(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """log N(z; mu, diag(exp(logvar))), summed over the last dimension."""
+    return -0.5 * (math.log(2 * math.pi) + logvar + (z - mu).pow(2) / logvar.exp()).sum(dim=-1)

@@ -1,0 +1,68 @@
+"""The VAE: an MLP encoder to a diagonal Gaussian q(z|x), an MLP decoder to Bernoulli logits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from vae.data import N_PIXELS
+from vae.io import atomic_path
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    latent_dim: int
+    hidden: tuple[int, ...]  # encoder widths, input side first; the decoder mirrors them
+
+
+def mlp(widths: Sequence[int]) -> nn.Sequential:
+    """Linear layers between consecutive widths, ReLU between them but not after the last."""
+    layers: list[nn.Module] = []
+    for i, (n_in, n_out) in enumerate(zip(widths[:-1], widths[1:])):
+        if i:
+            layers.append(nn.ReLU())
+        layers.append(nn.Linear(n_in, n_out))
+    return nn.Sequential(*layers)
+
+
+class VAE(nn.Module):
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.config = config
+        widths = [N_PIXELS, *config.hidden]
+        # The encoder's last layer emits mean and log-variance side by side.
+        self.encoder = nn.Sequential(mlp(widths), nn.ReLU(), nn.Linear(widths[-1], 2 * config.latent_dim))
+        self.decoder = mlp([config.latent_dim, *reversed(widths)])
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return the mean and log-variance of q(z|x) for flattened images ``x`` in [0, 1]."""
+        mu, logvar = self.encoder(x).chunk(2, dim=-1)
+        return mu, logvar
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Return the Bernoulli logits of p(x|z), one per pixel."""
+        return self.decoder(z)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        mu, logvar = self.encode(x)
+        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+        return self.decode(z), mu, logvar
+
+
+def save(model: VAE, path: Path) -> None:
+    with atomic_path(path) as tmp:
+        torch.save({"config": asdict(model.config), "state_dict": model.state_dict()}, tmp)
+
+
+def load(path: Path, device: torch.device | str = "cpu") -> VAE:
+    """Load a model written by :func:`save`; its architecture travels with the weights."""
+    checkpoint: dict[str, Any] = torch.load(path, map_location=device, weights_only=True)
+    config = checkpoint["config"]
+    model = VAE(ModelConfig(latent_dim=config["latent_dim"], hidden=tuple(config["hidden"])))
+    model.load_state_dict(checkpoint["state_dict"])
+    return model.to(device).eval()

@@ -1,0 +1,116 @@
+"""The training loop: Adam on the negative ELBO, model selection on validation loss."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import time
+from dataclasses import dataclass
+
+import torch
+
+from vae.errors import PipelineError
+from vae.evaluate import elbo_terms
+from vae.loss import negative_elbo
+from vae.model import VAE, ModelConfig
+from vae.progress import bars_enabled, progress
+
+log = logging.getLogger(__name__)
+
+
+class TrainingDiverged(PipelineError):
+    """The loss became NaN or infinite."""
+
+    def __init__(self, epoch: int, loss: float) -> None:
+        super().__init__(
+            f"loss is {loss} at epoch {epoch}: training diverged (most often a learning rate too large for this model)"
+        )
+        self.epoch = epoch
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int
+    batch_size: int
+    lr: float
+    seed: int
+
+
+@dataclass(frozen=True)
+class EpochRecord:
+    """One row of the loss curve (columns of ``plots/loss-d{d}.csv``)."""
+
+    epoch: int
+    train_loss: float
+    val_loss: float
+    val_recon: float
+    val_kl: float
+    seconds: float
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    model: VAE  # the weights of the epoch with the lowest validation loss
+    history: list[EpochRecord]
+    best_epoch: int
+    train_seconds: float
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` is CUDA when present, else the CPU."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise PipelineError("train.device is 'cuda' but torch sees no CUDA device; use 'auto' or 'cpu'")
+    return torch.device(name)
+
+
+def train_epoch(model: VAE, optimizer: torch.optim.Optimizer, x: torch.Tensor, batch_size: int,
+                generator: torch.Generator) -> float:
+    """One pass over ``x`` in a seeded random order; returns the mean training loss."""
+    model.train()
+    order = torch.randperm(len(x), generator=generator).to(x.device)
+    # Accumulate on the device: a .item() per step would sync and slow the loop.
+    total = torch.zeros((), device=x.device)
+    for idx in order.split(batch_size):
+        batch = x[idx]
+        logits, mu, logvar = model(batch)
+        recon, kl = negative_elbo(logits, batch, mu, logvar)
+        loss = (recon + kl).mean()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        total += loss.detach() * len(idx)
+    return total.item() / len(x)
+
+
+def fit(model_config: ModelConfig, x_train: torch.Tensor, x_val: torch.Tensor, config: TrainConfig) -> TrainResult:
+    """Build a VAE on ``x_train``'s device, train it for ``config.epochs`` epochs, and keep the
+    weights of the epoch with the lowest validation loss."""
+    torch.manual_seed(config.seed)  # before the model exists, so its initial weights are seeded too
+    torch.use_deterministic_algorithms(True)
+    model = VAE(model_config).to(x_train.device)
+    generator = torch.Generator().manual_seed(config.seed)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    history: list[EpochRecord] = []
+    best_state, best_epoch, best_val = copy.deepcopy(model.state_dict()), 0, math.inf
+    start = time.perf_counter()
+    bar = progress(range(1, config.epochs + 1), desc=f"train d={model.config.latent_dim}", unit="epoch")
+    for epoch in bar:
+        epoch_start = time.perf_counter()
+        train_loss = train_epoch(model, optimizer, x_train, config.batch_size, generator)
+        if not math.isfinite(train_loss):
+            raise TrainingDiverged(epoch, train_loss)
+        val = elbo_terms(model, x_val, seed=config.seed)
+        record = EpochRecord(epoch, train_loss, val.loss, val.recon, val.kl, time.perf_counter() - epoch_start)
+        history.append(record)
+        if val.loss < best_val:
+            best_state, best_epoch, best_val = copy.deepcopy(model.state_dict()), epoch, val.loss
+        bar.set_postfix(train=f"{train_loss:.2f}", val=f"{val.loss:.2f}", best=f"{best_val:.2f}")
+        if not bars_enabled():
+            log.info("d=%d epoch %d/%d: train %.2f, val %.2f (recon %.2f, KL %.2f), %.1fs", model.config.latent_dim,
+                     epoch, config.epochs, train_loss, val.loss, val.recon, val.kl, record.seconds)
+    train_seconds = time.perf_counter() - start
+    model.load_state_dict(best_state)
+    return TrainResult(model.eval(), history, best_epoch, train_seconds)
