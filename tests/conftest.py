@@ -1,0 +1,97 @@
+"""Shared fixtures: the repo root, tiny params, and a temporary git + DVC copy of the repo."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Small enough for a 2-core CPU in seconds, large enough for every stage to do its real job.
+TINY = {
+    "data": {"val_size": 200, "train_size": 500, "test_size": 300},
+    "train-d1": {"epochs": 2, "hidden": [64]},
+    "train-d2": {"epochs": 2, "hidden": [64]},
+    "train-d64": {"epochs": 2, "hidden": [64]},
+    "embed": {"tsne_perplexity": 10},
+}
+
+
+def tiny_params(**overrides: dict[str, Any]) -> dict[str, Any]:
+    """The repo's params.yaml with :data:`TINY` (and then ``overrides``) merged in."""
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    for changes in (TINY, overrides):
+        for block, values in changes.items():
+            params[block].update(values)
+    return params
+
+
+def env() -> dict[str, str]:
+    """Environment for subprocesses: the venv's python first on PATH, as DVC's stage commands need."""
+    return {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", "CI": "true"}
+
+
+def run(cmd: list[str], cwd: Path, check: bool = True, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(cmd, cwd=cwd, env=env(), capture_output=True, text=True, **kwargs)
+    if check and done.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} exited {done.returncode}\n{done.stdout}\n{done.stderr}")
+    return done
+
+
+def dvc(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return run([sys.executable, "-m", "dvc", *args], repo, check=check)
+
+
+def git(repo: Path, *args: str) -> str:
+    return run(["git", *args], repo).stdout
+
+
+def copy_repo(dest: Path) -> Path:
+    """Copy the files git tracks (plus uncommitted edits) into ``dest`` and make it a fresh git repo."""
+    listed = run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], ROOT).stdout
+    for rel in filter(None, listed.split("\0")):
+        src = ROOT / rel
+        if src.is_file():
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / rel)
+    # Results of the full-size run are outputs the copy must produce itself.
+    for rel in ("dvc.lock", "metrics", "plots", "report/results.tex", "report/report.pdf"):
+        path = dest / rel
+        shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+    git(dest, "init", "-q", "-b", "main")
+    git(dest, "config", "user.email", "tests@example.com")
+    git(dest, "config", "user.name", "tests")
+    return dest
+
+
+def write_params(repo: Path, params: dict[str, Any]) -> None:
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+def commit_all(repo: Path, message: str) -> None:
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", message)
+
+
+@pytest.fixture(scope="session")
+def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A temporary copy of the repo on which a tiny ``dvc repro`` has run and been committed."""
+    repo = copy_repo(tmp_path_factory.mktemp("pipeline"))
+    write_params(repo, tiny_params())
+    dvc(repo, "repro")
+    commit_all(repo, "tiny run")
+    return repo
+
+
+@pytest.fixture
+def make_repo(tmp_path: Path) -> Callable[[], Path]:
+    """A fresh uncommitted copy of the repo, for tests that need their own."""
+    return lambda: copy_repo(tmp_path / "repo")

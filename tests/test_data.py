@@ -1,0 +1,102 @@
+"""Raw MNIST: checksums, IDX parsing, the seeded split."""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vae import data
+from vae.data import DataError
+
+RAW = Path(__file__).resolve().parents[1] / "data/mnist"
+
+
+def idx_bytes(array: np.ndarray) -> bytes:
+    magic = 0x0800 | array.ndim
+    header = magic.to_bytes(4, "big") + b"".join(n.to_bytes(4, "big") for n in array.shape)
+    return header + array.astype(np.uint8).tobytes()
+
+
+@pytest.fixture
+def raw_copy(tmp_path: Path) -> Path:
+    dest = tmp_path / "mnist"
+    shutil.copytree(RAW, dest)
+    return dest
+
+
+def test_parse_idx_round_trip() -> None:
+    images = np.arange(2 * 28 * 28, dtype=np.uint32).reshape(2, 28, 28) % 256
+    parsed = data.parse_idx(idx_bytes(images), data.IMAGES_MAGIC, "x")
+    np.testing.assert_array_equal(parsed, images)
+
+
+def test_parse_idx_rejects_wrong_magic() -> None:
+    labels = idx_bytes(np.zeros(5, dtype=np.uint8))
+    with pytest.raises(DataError, match=r"magic number is 0x00000801, expected 0x00000803"):
+        data.parse_idx(labels, data.IMAGES_MAGIC, "x")
+
+
+def test_parse_idx_rejects_size_that_disagrees_with_header() -> None:
+    raw = idx_bytes(np.zeros((3, 28, 28), dtype=np.uint8))
+    with pytest.raises(DataError, match=r"declares shape \(3, 28, 28\)"):
+        data.parse_idx(raw[:-1], data.IMAGES_MAGIC, "x")
+
+
+def test_vendored_files_verify_and_match_known_figures() -> None:
+    sums = data.read_checksums(RAW / "SHA256SUMS")
+    train = data.load_split(RAW, "train", sums)
+    test = data.load_split(RAW, "test", sums)
+    assert train.images.shape == (60000, 28, 28) and test.images.shape == (10000, 28, 28)
+    assert train.labels[:10].tolist() == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
+    assert train.images.mean() / 255 == pytest.approx(0.1307, abs=1e-4)
+
+
+def test_one_changed_byte_fails_the_checksum(raw_copy: Path) -> None:
+    path = raw_copy / "t10k-labels-idx1-ubyte.gz"
+    raw = bytearray(gzip.decompress(path.read_bytes()))
+    raw[100] ^= 1
+    path.write_bytes(gzip.compress(bytes(raw)))
+    expected = data.read_checksums(raw_copy / "SHA256SUMS")["t10k-labels-idx1-ubyte"]
+    with pytest.raises(DataError, match=rf"t10k-labels-idx1-ubyte.gz: SHA-256 .* expected {expected}"):
+        data.prepare(raw_copy, raw_copy / "out.npz", val_size=10, seed=0, train_size=100, test_size=100)
+    assert not (raw_copy / "out.npz").exists()
+
+
+def test_truncated_file_is_named(raw_copy: Path) -> None:
+    path = raw_copy / "train-labels-idx1-ubyte.gz"
+    path.write_bytes(path.read_bytes()[:1000])
+    with pytest.raises(DataError, match=r"train-labels-idx1-ubyte.gz: not a complete gzip file"):
+        data.prepare(raw_copy, raw_copy / "out.npz", val_size=10, seed=0, train_size=100, test_size=100)
+
+
+def test_missing_file_is_downloaded_from_a_mirror_and_verified(raw_copy: Path, tmp_path: Path) -> None:
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    shutil.move(raw_copy / "t10k-labels-idx1-ubyte.gz", mirror / "t10k-labels-idx1-ubyte.gz")
+    splits = data.prepare(raw_copy, raw_copy / "out.npz", val_size=10, seed=0, train_size=100, test_size=100,
+                          mirrors=(f"file://{tmp_path}/nowhere/", f"file://{mirror}/"))
+    assert (raw_copy / "t10k-labels-idx1-ubyte.gz").is_file()
+    assert len(splits["test"].labels) == 100
+
+
+def test_missing_file_with_no_reachable_mirror_is_an_error(raw_copy: Path, tmp_path: Path) -> None:
+    (raw_copy / "t10k-images-idx3-ubyte.gz").unlink()
+    with pytest.raises(DataError, match=r"t10k-images-idx3-ubyte.gz is missing and could not be downloaded"):
+        data.prepare(raw_copy, raw_copy / "out.npz", val_size=10, seed=0, train_size=100, test_size=100,
+                     mirrors=(f"file://{tmp_path}/nowhere/",))
+
+
+def test_split_is_seeded_disjoint_and_complete() -> None:
+    labels = np.arange(1000, dtype=np.int64)
+    full = data.Split(np.zeros((1000, 28, 28), dtype=np.uint8), labels)
+    train_a, val_a = data.split_train_val(full, 100, seed=3)
+    train_b, val_b = data.split_train_val(full, 100, seed=3)
+    _, val_c = data.split_train_val(full, 100, seed=4)
+    np.testing.assert_array_equal(val_a.labels, val_b.labels)
+    assert not np.array_equal(val_a.labels, val_c.labels)
+    assert len(val_a.labels) == 100
+    assert sorted([*train_a.labels, *val_a.labels]) == labels.tolist()

@@ -1,0 +1,28 @@
+"""The model: shapes for every latent dimension of the study, and a save/load round trip."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from vae import model
+
+
+@pytest.mark.parametrize("d", [1, 2, 64])
+def test_output_shapes(d: int) -> None:
+    vae = model.VAE(model.ModelConfig(latent_dim=d, hidden=(32, 16)))
+    logits, mu, logvar = vae(torch.rand(5, 784))
+    assert logits.shape == (5, 784)
+    assert mu.shape == logvar.shape == (5, d)
+    assert vae.decode(torch.zeros(3, d)).shape == (3, 784)
+
+
+def test_save_and_load_keep_architecture_and_weights(tmp_path: Path) -> None:
+    vae = model.VAE(model.ModelConfig(latent_dim=2, hidden=(16,)))
+    model.save(vae, tmp_path / "m.pt")
+    loaded = model.load(tmp_path / "m.pt")
+    assert loaded.config == vae.config
+    x = torch.rand(4, 784)
+    assert torch.equal(loaded.encode(x)[0], vae.eval().encode(x)[0])
