@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 from vae.errors import PipelineError
 
@@ -16,8 +17,15 @@ from vae.errors import PipelineError
 EXPECTED_ERRORS = (PipelineError, FileNotFoundError, ValueError)
 
 
+class ArgumentParser(argparse.ArgumentParser):
+    """An argument error is one line, like every other stage error, rather than usage plus error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
 def parser(stage: str, description: str) -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog=f"python -m stages.{stage}", description=description)
+    p = ArgumentParser(prog=f"python -m stages.{stage}", description=description)
     p.add_argument("--params", type=Path, default=Path("params.yaml"), help="params file (default: params.yaml)")
     return p
 
@@ -38,10 +46,18 @@ def run(stage: str, main: Callable[[argparse.Namespace], None], args: argparse.N
         sys.exit(130)
 
 
+CODE_PATHS = ("stages", "vae", "dvc.yaml", "report/report.tex")
+
+
 def git_commit() -> str:
-    """Short hash of HEAD, with ``-dirty`` when tracked files differ from it; ``unknown`` outside git."""
+    """Short hash of HEAD, flagged when the code differs from it; ``unknown`` outside git.
+
+    Only code counts: during a run the outputs always differ from HEAD, and params are reported separately.
+    """
     try:
-        return subprocess.run(["git", "describe", "--always", "--dirty", "--abbrev=10"], capture_output=True,
-                              text=True, check=True).stdout.strip()
+        head = subprocess.run(["git", "rev-parse", "--short=10", "HEAD"], capture_output=True, text=True,
+                              check=True).stdout.strip()
+        clean = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", *CODE_PATHS]).returncode == 0
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
+    return head if clean else f"{head} with uncommitted code changes"

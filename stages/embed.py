@@ -10,6 +10,7 @@ import torch
 
 from stages import cli, params
 from vae import data, embedding, model
+from vae.errors import PipelineError
 from vae.evaluate import latent_means, to_float_images
 from vae.figures import digit_scatter
 from vae.io import write_csv, write_json
@@ -19,13 +20,19 @@ log = logging.getLogger(__name__)
 
 
 def main(args: argparse.Namespace) -> None:
-    p = params.load(args.params)["embed"]
+    all_params = params.load(args.params)
+    p = all_params["embed"]
     splits = data.load_prepared(args.data)
     train_x, test_x = (to_float_images(torch.from_numpy(splits[s].images)) for s in ("train", "test"))
     train_labels, test_labels = splits["train"].labels, splits["test"].labels
     metrics = {}
     for d in progress(args.dims, desc="embed", unit="model"):
-        vae = model.load(args.models / f"vae-d{d}.pt")
+        path = args.models / f"vae-d{d}.pt"
+        vae, settings = model.load(path)
+        # A model trained under other settings than params.yaml now holds would give stale results.
+        if settings != (expected := params.train_block(all_params, d)):
+            raise PipelineError(f"{path} was trained with {settings}, but params.yaml block train-d{d} is now "
+                                f"{expected}; run `dvc repro` to retrain it")
         train_means, test_means = (latent_means(vae, x).numpy() for x in (train_x, test_x))
         view = embedding.view_2d(test_means, perplexity=p["tsne_perplexity"], seed=p["seed"])
         write_csv(args.plots / f"embed-d{d}.csv",

@@ -138,5 +138,6 @@ def train_block(params: Mapping[str, dict[str, Any]], latent_dim: int) -> dict[s
     name = f"train-d{latent_dim}"
     if name not in params:
         present = ", ".join(b for b in params if TRAIN_BLOCK_PATTERN.fullmatch(b)) or "none"
-        raise ParamError(f"params.yaml has no block {name} for latent dimension {latent_dim}; train blocks present: {present}")
+        raise ParamError(f"params.yaml has no block {name} for latent dimension {latent_dim}; "
+                         f"train blocks present: {present}")
     return params[name]

@@ -34,7 +34,7 @@ def main(args: argparse.Namespace) -> None:
     test = elbo_terms(result.model, x["test"], seed=p["seed"])
     best = result.history[result.best_epoch - 1]
 
-    model.save(result.model, args.model)
+    model.save(result.model, args.model, settings=p)
     write_csv(args.plots / f"loss-d{args.latent_dim}.csv", [asdict(r) for r in result.history])
     loss_curve([r.epoch for r in result.history], [r.train_loss for r in result.history],
                [r.val_loss for r in result.history], f"d={args.latent_dim}: loss per epoch",

@@ -93,5 +93,11 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def make_repo(tmp_path: Path) -> Callable[[], Path]:
-    """A fresh uncommitted copy of the repo, for tests that need their own."""
+    """A fresh uncommitted copy of the repo with no results, for tests that need their own."""
     return lambda: copy_repo(tmp_path / "repo")
+
+
+@pytest.fixture
+def pipeline_copy(pipeline: Path, tmp_path: Path) -> Path:
+    """A private copy of :func:`pipeline` (git history and DVC cache included), for tests that change it."""
+    return Path(shutil.copytree(pipeline, tmp_path / "repo", symlinks=True))

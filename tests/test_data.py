@@ -85,7 +85,8 @@ def test_missing_file_is_downloaded_from_a_mirror_and_verified(raw_copy: Path, t
 
 def test_missing_file_with_no_reachable_mirror_is_an_error(raw_copy: Path, tmp_path: Path) -> None:
     (raw_copy / "t10k-images-idx3-ubyte.gz").unlink()
-    with pytest.raises(DataError, match=r"t10k-images-idx3-ubyte.gz is missing and could not be downloaded"):
+    expected = r"t10k-images-idx3-ubyte.gz is missing \(expected SHA-256 0fa7898d[0-9a-f]+ .*\) and could not be"
+    with pytest.raises(DataError, match=expected):
         data.prepare(raw_copy, raw_copy / "out.npz", val_size=10, seed=0, train_size=100, test_size=100,
                      mirrors=(f"file://{tmp_path}/nowhere/",))
 

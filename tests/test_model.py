@@ -21,8 +21,15 @@ def test_output_shapes(d: int) -> None:
 
 def test_save_and_load_keep_architecture_and_weights(tmp_path: Path) -> None:
     vae = model.VAE(model.ModelConfig(latent_dim=2, hidden=(16,)))
-    model.save(vae, tmp_path / "m.pt")
-    loaded = model.load(tmp_path / "m.pt")
-    assert loaded.config == vae.config
+    model.save(vae, tmp_path / "m.pt", settings={"epochs": 3})
+    loaded, settings = model.load(tmp_path / "m.pt")
+    assert loaded.config == vae.config and settings == {"epochs": 3}
     x = torch.rand(4, 784)
     assert torch.equal(loaded.encode(x)[0], vae.eval().encode(x)[0])
+
+
+def test_saving_the_same_weights_twice_gives_identical_bytes(tmp_path: Path) -> None:
+    vae = model.VAE(model.ModelConfig(latent_dim=2, hidden=(16,)))
+    model.save(vae, tmp_path / "a.pt", settings={})
+    model.save(vae, tmp_path / "b.pt", settings={})
+    assert (tmp_path / "a.pt").read_bytes() == (tmp_path / "b.pt").read_bytes()

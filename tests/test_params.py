@@ -9,11 +9,10 @@ from typing import Any
 
 import pytest
 import yaml
+from conftest import ROOT, run
 
 from stages import params
 from stages.params import ParamError
-
-from conftest import ROOT, run
 
 GOOD = yaml.safe_load((ROOT / "params.yaml").read_text())
 

@@ -106,9 +106,9 @@ def load_split(raw_dir: Path, prefix: str, sums: dict[str, str]) -> Split:
     return Split(images, labels)
 
 
-def download_missing(raw_dir: Path, names: list[str], mirrors: tuple[str, ...] = MIRRORS) -> None:
+def download_missing(raw_dir: Path, sums: dict[str, str], mirrors: tuple[str, ...] = MIRRORS) -> None:
     """Fetch absent ``<name>.gz`` files, trying each mirror in turn. Checksums are verified by the caller."""
-    for name in names:
+    for name in FILES.values():
         target = raw_dir / f"{name}.gz"
         if target.exists():
             continue
@@ -124,7 +124,8 @@ def download_missing(raw_dir: Path, names: list[str], mirrors: tuple[str, ...] =
             except (urllib.error.URLError, OSError) as exc:
                 errors.append(f"{url}: {exc}")
         else:
-            raise DataError(f"{target} is missing and could not be downloaded: " + "; ".join(errors))
+            raise DataError(f"{target} is missing (expected SHA-256 {sums[name]} of its uncompressed bytes) "
+                            "and could not be downloaded: " + "; ".join(errors))
 
 
 def split_train_val(train: Split, val_size: int, seed: int) -> tuple[Split, Split]:
@@ -150,20 +151,21 @@ def prepare(raw_dir: Path, out_file: Path, *, val_size: int, seed: int, train_si
     missing = [name for name in FILES.values() if name not in sums]
     if missing:
         raise DataError(f"{raw_dir / 'SHA256SUMS'} has no checksum for {', '.join(missing)}")
-    download_missing(raw_dir, list(FILES.values()), mirrors)
+    download_missing(raw_dir, sums, mirrors)
     train, val = split_train_val(load_split(raw_dir, "train", sums), val_size, seed)
     test = load_split(raw_dir, "test", sums)
-    for name, size, available in (("train_size", train_size, len(train.labels)), ("test_size", test_size, len(test.labels))):
-        if not 1 <= size <= available:
+    for name, size, split in (("train_size", train_size, train), ("test_size", test_size, test)):
+        if not 1 <= size <= (available := len(split.labels)):
             raise ValueError(f"{name} must be in [1, {available}], got {size}")
     splits = {
         "train": Split(train.images[:train_size], train.labels[:train_size]),
         "val": val,
         "test": Split(test.images[:test_size], test.labels[:test_size]),
     }
-    with atomic_path(out_file) as tmp:
-        with tmp.open("wb") as f:
-            np.savez(f, **{f"{k}_{field}": getattr(s, field) for k, s in splits.items() for field in ("images", "labels")})
+    arrays = {f"{name}_{field}": getattr(split, field) for name, split in splits.items()
+              for field in ("images", "labels")}
+    with atomic_path(out_file) as tmp, tmp.open("wb") as f:
+        np.savez(f, **arrays)
     return splits
 
 

@@ -25,10 +25,10 @@ def _save(fig: plt.Figure, path: Path) -> None:
 
 
 def tile(images: np.ndarray, cols: int, pad: int = 2) -> np.ndarray:
-    """Arrange (n, h, w) images in rows of ``cols`` with ``pad`` pixels of white between them."""
+    """Arrange (n, h, w) images in rows of ``cols`` with ``pad`` pixels of background (0) between them."""
     n, h, w = images.shape
     rows = -(-n // cols)
-    grid = np.ones((rows * (h + pad) - pad, cols * (w + pad) - pad), dtype=np.float32)
+    grid = np.zeros((rows * (h + pad) - pad, cols * (w + pad) - pad), dtype=np.float32)
     for i, image in enumerate(images):
         r, c = divmod(i, cols)
         grid[r * (h + pad) : r * (h + pad) + h, c * (w + pad) : c * (w + pad) + w] = image

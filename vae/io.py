@@ -44,6 +44,11 @@ def write_text(target: Path, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
+def write_bytes(target: Path, payload: bytes) -> None:
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(payload)
+
+
 def write_json(target: Path, data: Mapping[str, Any]) -> None:
     write_text(target, json.dumps(data, indent=2, sort_keys=False) + "\n")
 

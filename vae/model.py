@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import io
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ import torch
 from torch import nn
 
 from vae.data import N_PIXELS
-from vae.io import atomic_path
+from vae.io import write_bytes
 
 
 @dataclass(frozen=True)
@@ -54,15 +55,22 @@ class VAE(nn.Module):
         return self.decode(z), mu, logvar
 
 
-def save(model: VAE, path: Path) -> None:
-    with atomic_path(path) as tmp:
-        torch.save({"config": asdict(model.config), "state_dict": model.state_dict()}, tmp)
+def save(model: VAE, path: Path, settings: Mapping[str, Any]) -> None:
+    """Write weights, architecture and the training ``settings`` they came from.
+
+    Serialised to memory first: torch.save to a path embeds the (random) temporary file
+    name in the archive, and identical weights must give identical bytes.
+    """
+    buffer = io.BytesIO()
+    torch.save({"config": asdict(model.config), "settings": dict(settings), "state_dict": model.state_dict()},
+               buffer)
+    write_bytes(path, buffer.getvalue())
 
 
-def load(path: Path, device: torch.device | str = "cpu") -> VAE:
-    """Load a model written by :func:`save`; its architecture travels with the weights."""
+def load(path: Path, device: torch.device | str = "cpu") -> tuple[VAE, dict[str, Any]]:
+    """Load a model written by :func:`save`, with the training settings it was saved with."""
     checkpoint: dict[str, Any] = torch.load(path, map_location=device, weights_only=True)
     config = checkpoint["config"]
     model = VAE(ModelConfig(latent_dim=config["latent_dim"], hidden=tuple(config["hidden"])))
     model.load_state_dict(checkpoint["state_dict"])
-    return model.to(device).eval()
+    return model.to(device).eval(), checkpoint["settings"]

@@ -1,0 +1,181 @@
+"""The DVC workflows users rely on, each run with the real `dvc` on a tiny-params copy of the repo."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import ROOT, commit_all, dvc, git, run, tiny_params, write_params
+
+STAGE_MODULES = {
+    "prepare-data": "stages.prepare_data",
+    "train-d1": "stages.train",
+    "train-d2": "stages.train",
+    "train-d64": "stages.train",
+    "embed": "stages.embed",
+    "report": "stages.report",
+}
+ALL = set(STAGE_MODULES)
+
+
+def changed_stages(repo: Path) -> set[str]:
+    return set(json.loads(dvc(repo, "status", "--json").stdout))
+
+
+def imported_repo_files(module: str) -> set[str]:
+    """Repo source files a stage module imports, as paths relative to the repo."""
+    code = (f"import sys, {module}; from pathlib import Path; root = Path.cwd();"
+            "print('\\n'.join(str(Path(m.__file__).relative_to(root)) for m in list(sys.modules.values())"
+            " if getattr(m, '__file__', None) and Path(m.__file__).is_relative_to(root)))")
+    out = run([sys.executable, "-c", code], ROOT).stdout.split()
+    return {p for p in out if p.startswith(("stages/", "vae/")) and not p.endswith("__init__.py")}
+
+
+@pytest.mark.parametrize("stage", sorted(STAGE_MODULES))
+def test_code_deps_are_exactly_the_imported_files(stage: str) -> None:
+    deps = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"][stage]["deps"]
+    declared = {d for d in deps if d.endswith(".py")}
+    assert declared == imported_repo_files(STAGE_MODULES[stage])
+
+
+def test_noop_repro_is_up_to_date(pipeline: Path) -> None:
+    start = time.perf_counter()
+    out = dvc(pipeline, "repro").stdout
+    print(f"no-op dvc repro: {time.perf_counter() - start:.1f} s")
+    assert "Data and pipelines are up to date." in out
+
+
+@pytest.mark.parametrize(
+    ("block", "key", "value", "expected"),
+    [
+        ("train-d64", "lr", 0.002, {"train-d64", "embed", "report"}),
+        ("train-d2", "epochs", 3, {"train-d2", "embed", "report"}),
+        ("train-d1", "seed", 7, {"train-d1", "embed", "report"}),
+        ("embed", "knn_k", 3, {"embed", "report"}),
+        # Train stages read no data params: they rerun because the prepared data changes (see below).
+        ("data", "val_size", 201, {"prepare-data", "report"}),
+        ("report", "reference_val_loss", 99.0, {"report"}),
+    ],
+)
+def test_param_change_marks_exactly_the_stages_that_read_it(pipeline: Path, block: str, key: str, value: object,
+                                                            expected: set[str]) -> None:
+    params = yaml.safe_load((pipeline / "params.yaml").read_text())
+    params[block][key] = value
+    try:
+        write_params(pipeline, params)
+        assert changed_stages(pipeline) == expected
+    finally:
+        git(pipeline, "checkout", "params.yaml")
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("vae/report.py", {"report"}),
+        ("vae/embedding.py", {"embed"}),
+        ("vae/train.py", {"train-d1", "train-d2", "train-d64"}),
+        ("vae/model.py", {"train-d1", "train-d2", "train-d64", "embed"}),
+        ("vae/data.py", {"prepare-data", "train-d1", "train-d2", "train-d64", "embed"}),
+        ("stages/cli.py", ALL),
+    ],
+)
+def test_code_change_marks_exactly_the_stages_that_import_it(pipeline: Path, path: str, expected: set[str]) -> None:
+    with (pipeline / path).open("a") as f:
+        f.write("\n# an edit\n")
+    try:
+        assert changed_stages(pipeline) == expected
+    finally:
+        git(pipeline, "checkout", path)
+
+
+def stages_run(repo: Path) -> set[str]:
+    out = dvc(repo, "repro").stdout
+    return {line.split("'")[1] for line in out.splitlines() if line.startswith("Running stage")}
+
+
+def test_repro_reruns_only_the_stages_a_change_reaches(pipeline_copy: Path) -> None:
+    repo = pipeline_copy
+    write_params(repo, tiny_params(**{"train-d64": {"epochs": 3, "hidden": [64]}}))
+    assert stages_run(repo) == {"train-d64", "embed", "report"}
+
+    diff = json.loads(dvc(repo, "metrics", "diff", "--json").stdout)
+    assert diff["metrics/train-d64.json"]["epochs_run"] == {"old": 2, "new": 3, "diff": 1}
+    assert "metrics/train-d1.json" not in diff
+    params_diff = json.loads(dvc(repo, "params", "diff", "--json").stdout)["params.yaml"]["train-d64.epochs"]
+    assert (params_diff["old"], params_diff["new"]) == (2, 3)
+    commit_all(repo, "d64 for 3 epochs")
+
+    write_params(repo, tiny_params(**{"data": {"split_seed": 1}, "train-d64": {"epochs": 3, "hidden": [64]}}))
+    assert stages_run(repo) == ALL
+
+
+def test_metrics_show_lists_every_metric_of_every_stage(pipeline: Path) -> None:
+    shown = json.loads(dvc(pipeline, "metrics", "show", "--json").stdout)
+    data = next(iter(shown.values()))["data"]
+    files = {path: value["data"] for path, value in data.items()}
+    assert set(files) == {"metrics/prepare-data.json", "metrics/train-d1.json", "metrics/train-d2.json",
+                          "metrics/train-d64.json", "metrics/embed.json"}
+    for d in (1, 2, 64):
+        assert {"best_val_loss", "test_loss", "active_units"} <= set(files[f"metrics/train-d{d}.json"])
+        assert {"knn_accuracy", "silhouette"} == set(files["metrics/embed.json"][f"d{d}"])
+
+
+def test_plots_show_and_diff(pipeline: Path) -> None:
+    dvc(pipeline, "plots", "show", "--out", "html-show")
+    page = (pipeline / "html-show/index.html").read_text()
+    for name in ("loss-d1.csv", "loss-d2.csv", "loss-d64.csv", "val_loss", "train_loss", "Loss per epoch",
+                 "d=1 latent means", "d=2 latent means", "d=64 latent means, t-SNE"):
+        assert name in page, name
+    declared = yaml.safe_load((pipeline / "dvc.yaml").read_text())["plots"]
+    for png in (p for p in declared if isinstance(p, str)):
+        assert f"workspace_{png.replace('/', '_')}" in page, png
+    dvc(pipeline, "plots", "diff", "HEAD", "--out", "html-diff")
+    assert (pipeline / "html-diff/index.html").is_file()
+    shutil.rmtree(pipeline / "html-show")
+    shutil.rmtree(pipeline / "html-diff")
+
+
+def test_experiments_single_and_queued(pipeline_copy: Path) -> None:
+    repo = pipeline_copy
+
+    dvc(repo, "exp", "run", "-S", "train-d64.epochs=3")
+    assert json.loads((repo / "metrics/train-d64.json").read_text())["epochs_run"] == 3
+
+    for lr in ("0.002", "0.003"):
+        dvc(repo, "exp", "run", "--queue", "-S", f"train-d64.lr={lr}")
+    dvc(repo, "queue", "start", "-j", "2")
+    deadline = time.monotonic() + 300
+    while "Running" in (status := dvc(repo, "queue", "status").stdout) or "Queued" in status:
+        assert time.monotonic() < deadline, status
+        time.sleep(2)
+    assert "Failed" not in status, status
+    shown = json.loads(dvc(repo, "exp", "show", "--json").stdout)
+    experiments = [exp for rev in shown for exp in (rev.get("experiments") or [])]
+    lrs = set()
+    for exp in experiments:
+        for run_ in exp["revs"]:
+            data = run_["data"]
+            lrs.add(data["params"]["params.yaml"]["data"]["train-d64"]["lr"])
+            assert "test_loss" in data["metrics"]["metrics/train-d64.json"]["data"]
+    assert {0.002, 0.003} <= lrs
+
+
+def test_remote_push_and_pull_round_trip(pipeline_copy: Path, tmp_path: Path) -> None:
+    pipeline = pipeline_copy
+    remote = tmp_path / "remote"
+    dvc(pipeline, "remote", "add", "--local", "-f", "test-remote", str(remote))
+    dvc(pipeline, "push", "-r", "test-remote")
+    model = pipeline / "models/vae-d64.pt"
+    original = model.read_bytes()
+    shutil.rmtree(pipeline / ".dvc/cache")
+    shutil.rmtree(pipeline / "models")
+    (pipeline / "data/prepared/mnist.npz").unlink()
+    dvc(pipeline, "pull", "-r", "test-remote")
+    assert model.read_bytes() == original
+    assert (pipeline / "data/prepared/mnist.npz").is_file()
+    assert "up to date" in dvc(pipeline, "status").stdout
