@@ -11,6 +11,15 @@ VENV=.venv
 if [ ! -f "$VENV/.installed" ] || [ requirements.txt -nt "$VENV/.installed" ]; then
   "$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] < (3, 11))' \
     || { echo "setup: Python 3.11 or newer is needed; $PYTHON is $("$PYTHON" --version 2>&1)" >&2; exit 1; }
+  if ! "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      echo "setup: installing python3-venv with apt-get"
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+    else
+      echo "setup: $PYTHON cannot create a venv; on Debian/Ubuntu run: sudo apt-get install python3-venv" >&2
+      exit 1
+    fi
+  fi
   echo "setup: installing requirements.txt into $VENV (PyTorch with its CUDA libraries is about 5 GB; a few minutes)"
   "$PYTHON" -m venv "$VENV"
   # -qq: this keeps logs readable; pip still prints errors.

@@ -14,7 +14,7 @@ from typing import NoReturn
 from vae.errors import PipelineError
 
 # Failures with a message a user can act on; anything else is a bug and keeps its traceback.
-EXPECTED_ERRORS = (PipelineError, FileNotFoundError, ValueError)
+EXPECTED_ERRORS = (PipelineError, FileNotFoundError)
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -42,7 +42,7 @@ def run(stage: str, main: Callable[[argparse.Namespace], None], args: argparse.N
         print(f"{stage}: error: {exc}", file=sys.stderr)
         sys.exit(1)
     except KeyboardInterrupt:
-        print(f"{stage}: interrupted; no output was marked finished", file=sys.stderr)
+        print(f"{stage}: interrupted; its metrics were not written and dvc.lock was not updated", file=sys.stderr)
         sys.exit(130)
 
 

@@ -1,11 +1,12 @@
 """Load ``params.yaml`` and validate every key before any stage does work.
 
 This is the only module that reads the params file. Each rule names what is
-allowed, so an error reads: ``params.yaml: train-d64.lr = -1: expected a number > 0``.
+allowed, so an error reads: ``params.yaml: train-d64.lr = -1: expected a finite number > 0``.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -20,6 +21,19 @@ TRAIN_BLOCK_PATTERN = re.compile(r"train-d([1-9][0-9]*)")
 DEVICES = ("auto", "cpu", "cuda")
 MNIST_TRAIN_IMAGES = 60_000
 MNIST_TEST_IMAGES = 10_000
+
+
+class Yaml12Loader(yaml.SafeLoader):
+    """SafeLoader that reads ``1e6`` and ``1e-3`` as floats, as YAML 1.2 does; PyYAML's YAML 1.1
+    rules need a dot (``1.0e-3``) and would hand the stage the string ``'1e-3'``."""
+
+
+Yaml12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*\.[0-9_]*(?:[eE][-+]?[0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+]?[0-9]+)?"
+               r"|[0-9][0-9_]*[eE][-+]?[0-9]+)$|^[-+]?\.(?:inf|Inf|INF)$|^\.(?:nan|NaN|NAN)$"),
+    list("-+0123456789."),
+)
 
 
 class ParamError(PipelineError):
@@ -38,7 +52,7 @@ def integer(lo: int, hi: int | None = None) -> Rule:
 
 
 def positive_number() -> Rule:
-    return Rule("a number > 0", lambda v: _is_number(v) and v > 0)
+    return Rule("a finite number > 0", lambda v: _is_number(v) and math.isfinite(v) and v > 0)
 
 
 def choice(*options: str) -> Rule:
@@ -111,7 +125,13 @@ def validate(params: Any, source: str = "params.yaml") -> dict[str, dict[str, An
                 raise ParamError(f"{source}: missing key {block}.{key}; expected {rule.allowed}")
             if not rule.check(values[key]):
                 raise ParamError(f"{source}: {block}.{key} = {values[key]!r}: expected {rule.allowed}")
-    data = params["data"]
+    data, embed = params["data"], params["embed"]
+    if embed["tsne_perplexity"] >= data["test_size"]:
+        raise ParamError(f"{source}: embed.tsne_perplexity = {embed['tsne_perplexity']}: expected less than "
+                         f"data.test_size ({data['test_size']}), the number of points t-SNE embeds")
+    if embed["knn_k"] > data["train_size"]:
+        raise ParamError(f"{source}: embed.knn_k = {embed['knn_k']}: expected at most data.train_size "
+                         f"({data['train_size']}), the number of neighbours to choose from")
     if data["train_size"] + data["val_size"] > MNIST_TRAIN_IMAGES:
         raise ParamError(
             f"{source}: data.train_size + data.val_size = {data['train_size'] + data['val_size']}: "
@@ -127,7 +147,7 @@ def load(path: Path = Path("params.yaml")) -> dict[str, dict[str, Any]]:
     except OSError as exc:
         raise ParamError(f"cannot read {path}: {exc.strerror}") from None
     try:
-        params = yaml.safe_load(text)
+        params = yaml.load(text, Loader=Yaml12Loader)
     except yaml.YAMLError as exc:
         raise ParamError(f"{path} is not valid YAML: {' '.join(str(exc).split())}") from None
     return validate(params, str(path))

@@ -17,6 +17,7 @@ from vae.report import Column, compile_pdf, escape, key_value_table, metrics_tab
 log = logging.getLogger(__name__)
 
 TRAIN_COLUMNS = (
+    Column("epochs_run", "epochs", "d"),
     Column("best_epoch", "best epoch", "d"),
     Column("best_val_loss", "val.\\ loss", ".2f"),
     Column("test_loss", "test loss", ".2f"),
@@ -52,7 +53,8 @@ def main(args: argparse.Namespace) -> None:
     sizes = read_json(args.metrics / "prepare-data.json")
     ref_dim = p["reference_latent_dim"]
     if ref_dim not in train:
-        raise ValueError(f"report.reference_latent_dim = {ref_dim}: expected one of the trained dims {args.dims}")
+        raise params.ParamError(f"report.reference_latent_dim = {ref_dim}: expected one of the trained dims "
+                                f"{args.dims}")
     embed_columns = (Column("knn_accuracy", f"{all_params['embed']['knn_k']}-NN accuracy", ".3f"),
                      Column("silhouette", "silhouette", ".3f"))
     macros = {

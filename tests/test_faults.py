@@ -96,7 +96,7 @@ def start_and_wait_for_epoch(repo: Path, epoch: int) -> subprocess.Popen[str]:
 def test_interrupted_training_leaves_nothing_finished_and_resumes(pipeline_copy: Path, sig: signal.Signals) -> None:
     repo = pipeline_copy
     # Enough epochs that the signal lands mid-training.
-    write_params(repo, tiny_params(**{"train-d64": {"epochs": 40, "hidden": [512, 256]}}))
+    write_params(repo, tiny_params(**{"train-d64": {"epochs": 100, "hidden": [512, 256]}}))
     proc = start_and_wait_for_epoch(repo, 2)
     os.killpg(proc.pid, sig)
     proc.wait(timeout=60)
@@ -126,7 +126,8 @@ def test_divergence_names_stage_epoch_and_cause(pipeline_copy: Path) -> None:
 
 # --- determinism ----------------------------------------------------------------------------
 
-def test_forced_rerun_gives_identical_results(pipeline: Path, tmp_path: Path) -> None:
+def test_forced_rerun_gives_identical_results(pipeline_copy: Path) -> None:
+    pipeline = pipeline_copy
     before = {p: (pipeline / p).read_bytes() for p in ("models/vae-d64.pt", "metrics/embed.json")}
     metrics_before = without_timing(pipeline / "metrics/train-d64.json")
     losses_before = loss_rows_without_timing(pipeline / "plots/loss-d64.csv")
@@ -152,16 +153,15 @@ def test_missing_tex_says_how_to_install(pipeline: Path, tmp_path: Path) -> None
     assert not (tmp_path / "r.pdf").exists()
 
 
-def test_latex_error_shows_the_relevant_log_lines(pipeline: Path, tmp_path: Path) -> None:
+def test_latex_error_shows_the_relevant_log_lines(pipeline_copy: Path, tmp_path: Path) -> None:
+    pipeline = pipeline_copy
     broken = pipeline / "report/broken.tex"
     broken.write_text((pipeline / "report/report.tex").read_text().replace(r"\maketitle", r"\maketitle\nosuchmacro"))
-    try:
-        done = run([sys.executable, "-m", "stages.report", "--dims", "1", "2", "64", "--metrics", "metrics",
-                    "--tex", "report/broken.tex", "--results", "report/results.tex", "--pdf",
-                    str(tmp_path / "r.pdf")], pipeline, check=False)
-    finally:
-        broken.unlink()
+    done = run([sys.executable, "-m", "stages.report", "--dims", "1", "2", "64", "--metrics", "metrics",
+                "--tex", "report/broken.tex", "--results", "report/results.tex", "--pdf",
+                str(tmp_path / "r.pdf")], pipeline, check=False)
     assert done.returncode == 1
     assert "LaTeX failed to build report/broken.tex" in done.stderr
-    assert "Undefined control sequence" in done.stderr and r"\nosuchmacro" in done.stderr
+    assert "broken.tex:" in done.stderr and "Undefined control sequence" in done.stderr
+    assert r"\nosuchmacro" in done.stderr
     assert len(done.stderr.splitlines()) < 30

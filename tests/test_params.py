@@ -31,8 +31,8 @@ def test_repo_params_are_valid() -> None:
     ("block", "key", "value", "message"),
     [
         ("train-d64", "epochs", 0, r"train-d64.epochs = 0: expected an integer >= 1"),
-        ("train-d2", "lr", 0, r"train-d2.lr = 0: expected a number > 0"),
-        ("train-d1", "lr", "fast", r"train-d1.lr = 'fast': expected a number > 0"),
+        ("train-d2", "lr", 0, r"train-d2.lr = 0: expected a finite number > 0"),
+        ("train-d1", "lr", "fast", r"train-d1.lr = 'fast': expected a finite number > 0"),
         ("train-d1", "batch_size", 0, r"train-d1.batch_size = 0: expected an integer >= 1"),
         ("train-d1", "epochs", 2.5, r"train-d1.epochs = 2.5: expected an integer >= 1"),
         ("train-d1", "hidden", [], r"train-d1.hidden = \[\]: expected a non-empty list of integers >= 1"),
@@ -43,6 +43,25 @@ def test_repo_params_are_valid() -> None:
     ],
 )
 def test_bad_value_is_named(block: str, key: str, value: Any, message: str) -> None:
+    with pytest.raises(ParamError, match=message):
+        params.validate(with_change(block, key, value))
+
+
+def test_exponent_floats_are_numbers(tmp_path: Path) -> None:
+    text = (ROOT / "params.yaml").read_text().replace("lr: 0.001", "lr: 1e-3")
+    (tmp_path / "params.yaml").write_text(text)
+    assert params.load(tmp_path / "params.yaml")["train-d64"]["lr"] == 0.001
+
+
+@pytest.mark.parametrize(
+    ("block", "key", "value", "message"),
+    [
+        ("embed", "tsne_perplexity", 10000, r"embed.tsne_perplexity = 10000: expected less than data.test_size"),
+        ("embed", "knn_k", 55001, r"embed.knn_k = 55001: expected at most data.train_size"),
+        ("train-d64", "lr", float("inf"), r"train-d64.lr = inf: expected a finite number > 0"),
+    ],
+)
+def test_values_that_do_not_fit_other_keys_are_named(block: str, key: str, value: Any, message: str) -> None:
     with pytest.raises(ParamError, match=message):
         params.validate(with_change(block, key, value))
 
@@ -71,7 +90,8 @@ def test_stage_fails_in_one_line_without_traceback(tmp_path: Path) -> None:
                 "--data", "unused.npz", "--model", "m.pt", "--metrics", "m.json", "--plots", "p"],
                ROOT, check=False)
     assert done.returncode == 1
-    assert done.stderr.strip().splitlines() == [f"train-d64: error: {bad}: train-d64.lr = -1: expected a number > 0"]
+    assert done.stderr.strip().splitlines() == [
+        f"train-d64: error: {bad}: train-d64.lr = -1: expected a finite number > 0"]
 
 
 def test_bad_latent_dim_argument(tmp_path: Path) -> None:

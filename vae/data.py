@@ -131,7 +131,7 @@ def download_missing(raw_dir: Path, sums: dict[str, str], mirrors: tuple[str, ..
 def split_train_val(train: Split, val_size: int, seed: int) -> tuple[Split, Split]:
     """Split the 60,000 original training images into train and validation with a seeded permutation."""
     if not 1 <= val_size < len(train.labels):
-        raise ValueError(f"val_size must be in [1, {len(train.labels) - 1}], got {val_size}")
+        raise DataError(f"val_size must be in [1, {len(train.labels) - 1}], got {val_size}")
     order = np.random.default_rng(seed).permutation(len(train.labels))
     val_idx, train_idx = np.sort(order[:val_size]), np.sort(order[val_size:])
     return (
@@ -156,7 +156,7 @@ def prepare(raw_dir: Path, out_file: Path, *, val_size: int, seed: int, train_si
     test = load_split(raw_dir, "test", sums)
     for name, size, split in (("train_size", train_size, train), ("test_size", test_size, test)):
         if not 1 <= size <= (available := len(split.labels)):
-            raise ValueError(f"{name} must be in [1, {available}], got {size}")
+            raise DataError(f"{name} must be in [1, {available}], got {size}")
     splits = {
         "train": Split(train.images[:train_size], train.labels[:train_size]),
         "val": val,

@@ -7,6 +7,8 @@ from sklearn.manifold import TSNE
 from sklearn.metrics import silhouette_score
 from sklearn.neighbors import KNeighborsClassifier
 
+from vae.errors import PipelineError
+
 
 def view_2d(means: np.ndarray, *, perplexity: float, seed: int) -> np.ndarray:
     """A 2-D view of latent means: the means themselves for d=2, a seeded vertical jitter for d=1
@@ -18,7 +20,7 @@ def view_2d(means: np.ndarray, *, perplexity: float, seed: int) -> np.ndarray:
     if d == 2:
         return means.copy()
     if not 0 < perplexity < n:
-        raise ValueError(f"t-SNE perplexity must be in (0, {n}) for {n} points, got {perplexity}")
+        raise PipelineError(f"t-SNE perplexity must be in (0, {n}) for {n} points, got {perplexity}")
     tsne = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed)
     return tsne.fit_transform(means).astype(np.float32)
 

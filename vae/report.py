@@ -82,11 +82,14 @@ def render_results(macros: Mapping[str, str]) -> str:
 
 
 def latex_errors(log_text: str, context: int = 3) -> str:
-    """The lines of a LaTeX log that say what went wrong: each ``!`` error and the lines after it."""
+    """The lines of a LaTeX log that say what went wrong: each error and the lines after it.
+
+    With ``-file-line-error`` errors read ``./file.tex:12: message``; without it they start with ``!``.
+    """
     lines = log_text.splitlines()
     picked: list[str] = []
     for i, line in enumerate(lines):
-        if line.startswith("!") or "Error:" in line:
+        if line.startswith("!") or re.match(r"\S+\.tex:\d+: ", line):
             picked += lines[i : i + context + 1] + ["..."]
     return "\n".join(picked[:40]) if picked else "\n".join(lines[-20:])
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import logging
 import math
+import os
 import time
 from dataclasses import dataclass
 
@@ -89,6 +90,8 @@ def fit(model_config: ModelConfig, x_train: torch.Tensor, x_val: torch.Tensor, c
     """Build a VAE on ``x_train``'s device, train it for ``config.epochs`` epochs, and keep the
     weights of the epoch with the lowest validation loss."""
     torch.manual_seed(config.seed)  # before the model exists, so its initial weights are seeded too
+    # cuBLAS is deterministic only with a fixed workspace; without it CUDA matmuls raise under this flag.
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     torch.use_deterministic_algorithms(True)
     model = VAE(model_config).to(x_train.device)
     generator = torch.Generator().manual_seed(config.seed)
@@ -104,6 +107,8 @@ def fit(model_config: ModelConfig, x_train: torch.Tensor, x_val: torch.Tensor, c
         if not math.isfinite(train_loss):
             raise TrainingDiverged(epoch, train_loss)
         val = elbo_terms(model, x_val, seed=config.seed)
+        if not math.isfinite(val.loss):
+            raise TrainingDiverged(epoch, val.loss)
         record = EpochRecord(epoch, train_loss, val.loss, val.recon, val.kl, time.perf_counter() - epoch_start)
         history.append(record)
         if val.loss < best_val:
