@@ -14,6 +14,8 @@ COLUMNS = [  # (metrics file key, heading, format)
     ("test_loss", "test loss", ".2f"),
     ("test_recon", "test recon", ".2f"),
     ("test_kl", "test KL", ".2f"),
+    ("test_nll_iw", "test -log p(x), IW", ".2f"),
+    ("baseline_test_loss", "784-400-d baseline test loss", ".2f"),
     ("active_units", "active units", "d"),
     ("best_epoch", "best epoch", "d"),
     ("train_seconds", "train s", ".0f"),
@@ -24,12 +26,15 @@ COLUMNS = [  # (metrics file key, heading, format)
 
 def main(metrics_dir: Path) -> None:
     embed = json.loads((metrics_dir / "embed.json").read_text())
+    baseline = json.loads((metrics_dir / "baseline.json").read_text())
     dims = sorted(int(key[1:]) for key in embed)
     print("| d | " + " | ".join(heading for _, heading, _ in COLUMNS) + " |")
     print("| ---: | " + " | ".join("---:" for _ in COLUMNS) + " |")
     for d in dims:
         row = {**json.loads((metrics_dir / f"train-d{d}.json").read_text()), **embed[f"d{d}"]}
-        print(f"| {d} | " + " | ".join(format(row[key], fmt) for key, _, fmt in COLUMNS) + " |")
+        if f"d{d}" in baseline:
+            row["baseline_test_loss"] = baseline[f"d{d}"]["test_loss"]
+        print(f"| {d} | " + " | ".join(format(row[key], fmt) if key in row else "-" for key, _, fmt in COLUMNS) + " |")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ import torch
 from stages import cli, params
 from vae import data, embedding, model
 from vae.errors import PipelineError
-from vae.evaluate import latent_means, to_float_images
+from vae.evaluate import latent_means, split_tensors
 from vae.figures import digit_scatter
 from vae.io import write_csv, write_json
 from vae.progress import progress
@@ -23,7 +23,7 @@ def main(args: argparse.Namespace) -> None:
     all_params = params.load(args.params)
     p = all_params["embed"]
     splits = data.load_prepared(args.data)
-    train_x, test_x = (to_float_images(torch.from_numpy(splits[s].images)) for s in ("train", "test"))
+    x = split_tensors(splits, torch.device("cpu"))
     train_labels, test_labels = splits["train"].labels, splits["test"].labels
     metrics = {}
     for d in progress(args.dims, desc="embed", unit="model"):
@@ -33,8 +33,8 @@ def main(args: argparse.Namespace) -> None:
         if settings != (expected := params.train_block(all_params, d)):
             raise PipelineError(f"{path} was trained with {settings}, but params.yaml block train-d{d} is now "
                                 f"{expected}; run `dvc repro` to retrain it")
-        train_means, test_means = (latent_means(vae, x).numpy() for x in (train_x, test_x))
-        view = embedding.view_2d(test_means, perplexity=p["tsne_perplexity"], seed=p["seed"])
+        train_means, test_means = (latent_means(vae, x[s]).numpy() for s in ("train", "test"))
+        view = embedding.view_2d(test_means, perplexity=p["tsne_perplexity"], seed=p["seed"], method=p["tsne_method"])
         write_csv(args.plots / f"embed-d{d}.csv",
                   [{"x": round(float(a), 4), "y": round(float(b), 4), "label": int(c)}
                    for (a, b), c in zip(view, test_labels)])
@@ -45,6 +45,8 @@ def main(args: argparse.Namespace) -> None:
             "knn_accuracy": round(embedding.knn_accuracy(train_means, train_labels, test_means, test_labels,
                                                          p["knn_k"]), 4),
             "silhouette": round(embedding.silhouette(test_means, test_labels), 4),
+            # The same classifier inside the 2-D view (leave-one-out on the test set): what the picture keeps.
+            "view_knn_accuracy": round(embedding.leave_one_out_knn_accuracy(view, test_labels, p["knn_k"]), 4),
         }
         log.info("d=%d: %s", d, metrics[f"d{d}"])
     write_json(args.metrics, metrics)

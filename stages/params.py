@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from vae.errors import PipelineError
+from vae.options import ACTIVATIONS, LR_SCHEDULES, TSNE_METHODS
 
 TRAIN_BLOCK_PATTERN = re.compile(r"train-d([1-9][0-9]*)")
 DEVICES = ("auto", "cpu", "cuda")
@@ -72,11 +73,18 @@ def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
+def boolean() -> Rule:
+    return Rule("true or false", lambda v: isinstance(v, bool))
+
+
 TRAIN_BLOCK = {
     "hidden": int_list(1),
+    "activation": choice(*ACTIVATIONS),
     "epochs": integer(1),
     "batch_size": integer(1),
     "lr": positive_number(),
+    "lr_schedule": choice(*LR_SCHEDULES),
+    "kl_warmup_epochs": integer(0),
     "seed": integer(0),
 }
 
@@ -88,10 +96,12 @@ SCHEMA: dict[str, dict[str, Rule]] = {
         "train_size": integer(1, MNIST_TRAIN_IMAGES - 1),
         "test_size": integer(1, MNIST_TEST_IMAGES),
     },
-    "train": {"device": choice(*DEVICES)},
+    "train": {"device": choice(*DEVICES), "compile": boolean(), "iw_samples": integer(1)},
+    "baseline": {"hidden": int_list(1), "batch_size": integer(1), "lr": positive_number()},
     "embed": {
         "knn_k": integer(1),
         "tsne_perplexity": positive_number(),
+        "tsne_method": choice(*TSNE_METHODS),
         "seed": integer(0),
     },
     "report": {"reference_val_loss": positive_number(), "reference_latent_dim": integer(1)},

@@ -23,9 +23,28 @@ TRAIN_COLUMNS = (
     Column("test_loss", "test loss", ".2f"),
     Column("test_recon", "test recon.", ".2f"),
     Column("test_kl", "test KL", ".2f"),
+    Column("test_nll_iw", "test $-\\log p(x)$", ".2f"),
     Column("active_units", "active units", "d"),
     Column("train_seconds", "train s", ".0f"),
 )
+
+
+BASELINE_COLUMNS = (
+    Column("epochs_run", "epochs", "d"),
+    Column("baseline", "784-400-$d$ test loss", ".2f"),
+    Column("ours", "our test loss", ".2f"),
+    Column("gain", "gain", ".2f"),
+)
+
+
+def baseline_rows(baseline: dict[str, Any], train: dict[int, dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    """Our test loss beside the plain baseline's, for the dims that have a baseline."""
+    rows = {}
+    for d, ours in train.items():
+        if (plain := baseline.get(f"d{d}")) is not None:
+            rows[d] = {"epochs_run": plain["epochs_run"], "baseline": plain["test_loss"], "ours": ours["test_loss"],
+                       "gain": plain["test_loss"] - ours["test_loss"]}
+    return rows
 
 
 def read_json(path: Path) -> dict[str, Any]:
@@ -50,13 +69,15 @@ def main(args: argparse.Namespace) -> None:
     p = all_params["report"]
     train = {d: read_json(args.metrics / f"train-d{d}.json") for d in args.dims}
     embed = read_json(args.metrics / "embed.json")
+    baseline = read_json(args.metrics / "baseline.json")
     sizes = read_json(args.metrics / "prepare-data.json")
     ref_dim = p["reference_latent_dim"]
     if ref_dim not in train:
         raise params.ParamError(f"report.reference_latent_dim = {ref_dim}: expected one of the trained dims "
                                 f"{args.dims}")
-    embed_columns = (Column("knn_accuracy", f"{all_params['embed']['knn_k']}-NN accuracy", ".3f"),
-                     Column("silhouette", "silhouette", ".3f"))
+    k = all_params["embed"]["knn_k"]
+    embed_columns = (Column("knn_accuracy", f"{k}-NN accuracy", ".3f"), Column("silhouette", "silhouette", ".3f"),
+                     Column("view_knn_accuracy", f"{k}-NN accuracy in 2-D view", ".3f"))
     macros = {
         "RunInfo": (f"commit \\texttt{{{escape(cli.git_commit())}}}, PyTorch {escape(torch.__version__)}, "
                     f"Python {platform.python_version()}, device setting \\texttt{{{all_params['train']['device']}}}"),
@@ -64,6 +85,8 @@ def main(args: argparse.Namespace) -> None:
         "ParamsTable": key_value_table(flatten(all_params)),
         "TrainTable": metrics_table(train, TRAIN_COLUMNS),
         "EmbedTable": metrics_table({d: embed[f"d{d}"] for d in args.dims}, embed_columns),
+        "BaselineTable": metrics_table(baseline_rows(baseline, train), BASELINE_COLUMNS),
+        "IwSamples": str(all_params["train"]["iw_samples"]),
         "ReferenceDim": str(ref_dim),
         "ReferenceValLoss": f"{p['reference_val_loss']:.2f}",
         "OurValLoss": f"{train[ref_dim]['best_val_loss']:.2f}",

@@ -7,11 +7,9 @@ import logging
 from dataclasses import asdict
 from pathlib import Path
 
-import torch
-
 from stages import cli, params
 from vae import data, model
-from vae.evaluate import active_units, elbo_terms, latent_means, to_float_images
+from vae.evaluate import active_units, elbo_terms, importance_weighted_nll, latent_means, split_tensors
 from vae.figures import loss_curve
 from vae.io import write_csv, write_json
 from vae.model_figures import write_model_figures
@@ -25,13 +23,20 @@ def main(args: argparse.Namespace) -> None:
     p = params.train_block(all_params, args.latent_dim)
     device = resolve_device(all_params["train"]["device"])
     splits = data.load_prepared(args.data)
-    x = {name: to_float_images(torch.from_numpy(s.images)).to(device) for name, s in splits.items()}
+    x = split_tensors(splits, device)
     log.info("training d=%d on %s: %d train, %d validation images", args.latent_dim, device, len(x["train"]),
              len(x["val"]))
 
-    config = TrainConfig(epochs=p["epochs"], batch_size=p["batch_size"], lr=p["lr"], seed=p["seed"])
-    result = fit(model.ModelConfig(args.latent_dim, tuple(p["hidden"])), x["train"], x["val"], config)
+    config = TrainConfig(epochs=p["epochs"], batch_size=p["batch_size"], lr=p["lr"], seed=p["seed"],
+                         lr_schedule=p["lr_schedule"], kl_warmup_epochs=p["kl_warmup_epochs"],
+                         compile=all_params["train"]["compile"])
+    result = fit(model.ModelConfig(args.latent_dim, tuple(p["hidden"]), p["activation"]), x["train"], x["val"],
+                 config)
     test = elbo_terms(result.model, x["test"], seed=p["seed"])
+    iw_samples = all_params["train"]["iw_samples"]
+    log.info("d=%d: importance-weighted -log p(x) on %d test images, %d samples each", args.latent_dim,
+             len(x["test"]), iw_samples)
+    test_nll_iw = importance_weighted_nll(result.model, x["test"], iw_samples, seed=p["seed"])
     best = result.history[result.best_epoch - 1]
 
     model.save(result.model, args.model, settings=p)
@@ -49,12 +54,13 @@ def main(args: argparse.Namespace) -> None:
         "test_loss": round(test.loss, 4),
         "test_recon": round(test.recon, 4),
         "test_kl": round(test.kl, 4),
+        "test_nll_iw": round(test_nll_iw, 4),
+        "iw_samples": iw_samples,
         "active_units": active_units(latent_means(result.model, x["test"])),
         "train_seconds": round(result.train_seconds, 1),
     })
     log.info("d=%d: best validation loss %.2f at epoch %d; test loss %.2f", args.latent_dim, best.val_loss,
              result.best_epoch, test.loss)
-
 
 if __name__ == "__main__":
     ap = cli.parser("train", __doc__)

@@ -17,6 +17,7 @@ STAGE_MODULES = {
     "train-d1": "stages.train",
     "train-d2": "stages.train",
     "train-d64": "stages.train",
+    "baseline": "stages.baseline",
     "embed": "stages.embed",
     "report": "stages.report",
 }
@@ -54,8 +55,11 @@ def test_noop_repro_is_up_to_date(pipeline: Path) -> None:
     ("block", "key", "value", "expected"),
     [
         ("train-d64", "lr", 0.002, {"train-d64", "embed", "report"}),
-        ("train-d2", "epochs", 3, {"train-d2", "embed", "report"}),
-        ("train-d1", "seed", 7, {"train-d1", "embed", "report"}),
+        # The baseline trains as many epochs, from the same seed, as the d=1 and d=2 models.
+        ("train-d2", "epochs", 3, {"train-d2", "baseline", "embed", "report"}),
+        ("train-d1", "seed", 7, {"train-d1", "baseline", "embed", "report"}),
+        ("train-d1", "lr", 0.002, {"train-d1", "embed", "report"}),
+        ("baseline", "lr", 0.002, {"baseline", "report"}),
         ("embed", "knn_k", 3, {"embed", "report"}),
         # Train stages read no data params: they rerun because the prepared data changes (see below).
         ("data", "val_size", 201, {"prepare-data", "report"}),
@@ -78,9 +82,9 @@ def test_param_change_marks_exactly_the_stages_that_read_it(pipeline: Path, bloc
     [
         ("vae/report.py", {"report"}),
         ("vae/embedding.py", {"embed"}),
-        ("vae/train.py", {"train-d1", "train-d2", "train-d64"}),
-        ("vae/model.py", {"train-d1", "train-d2", "train-d64", "embed"}),
-        ("vae/data.py", {"prepare-data", "train-d1", "train-d2", "train-d64", "embed"}),
+        ("vae/train.py", {"train-d1", "train-d2", "train-d64", "baseline"}),
+        ("vae/model.py", {"train-d1", "train-d2", "train-d64", "baseline", "embed"}),
+        ("vae/data.py", {"prepare-data", "train-d1", "train-d2", "train-d64", "baseline", "embed"}),
         ("stages/cli.py", ALL),
     ],
 )
@@ -119,7 +123,7 @@ def test_metrics_show_lists_every_metric_of_every_stage(pipeline: Path) -> None:
     data = next(iter(shown.values()))["data"]
     files = {path: value["data"] for path, value in data.items()}
     assert set(files) == {"metrics/prepare-data.json", "metrics/train-d1.json", "metrics/train-d2.json",
-                          "metrics/train-d64.json", "metrics/embed.json"}
+                          "metrics/train-d64.json", "metrics/baseline.json", "metrics/embed.json"}
     for d in (1, 2, 64):
         assert {"best_val_loss", "test_loss", "active_units"} <= set(files[f"metrics/train-d{d}.json"])
         assert {"knn_accuracy", "silhouette"} == set(files["metrics/embed.json"][f"d{d}"])

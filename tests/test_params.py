@@ -39,7 +39,13 @@ def test_repo_params_are_valid() -> None:
         ("data", "val_size", 0, r"data.val_size = 0: expected an integer in \[1, 59999\]"),
         ("data", "val_size", 60000, r"data.val_size = 60000: expected an integer in \[1, 59999\]"),
         ("train", "device", "tpu", r"train.device = 'tpu': expected one of 'auto', 'cpu', 'cuda'"),
-        ("train-d64", "learning_rate", 0.1, r"unknown key train-d64.learning_rate; allowed keys: hidden, epochs"),
+        ("train", "compile", "yes", r"train.compile = 'yes': expected true or false"),
+        ("train", "iw_samples", 0, r"train.iw_samples = 0: expected an integer >= 1"),
+        ("train-d64", "lr_schedule", "step", r"train-d64.lr_schedule = 'step': expected one of 'constant', 'cosine'"),
+        ("train-d64", "kl_warmup_epochs", -1, r"train-d64.kl_warmup_epochs = -1: expected an integer >= 0"),
+        ("baseline", "hidden", [0], r"baseline.hidden = \[0\]: expected a non-empty list of integers >= 1"),
+        ("embed", "tsne_method", "umap", r"embed.tsne_method = 'umap': expected one of 'opentsne', 'sklearn'"),
+        ("train-d64", "learning_rate", 0.1, r"unknown key train-d64.learning_rate; allowed keys: hidden, activation, epochs"),
     ],
 )
 def test_bad_value_is_named(block: str, key: str, value: Any, message: str) -> None:

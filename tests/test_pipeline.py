@@ -10,9 +10,10 @@ import pytest
 import yaml
 from pypdf import PdfReader
 
-STAGES = ["prepare-data", "train-d1", "train-d2", "train-d64", "embed", "report"]
+# The six stages of the study, with the baseline the d=1 and d=2 models are compared with.
+STAGES = ["prepare-data", "train-d1", "train-d2", "train-d64", "baseline", "embed", "report"]
 TRAIN_KEYS = {"latent_dim", "epochs_run", "best_epoch", "best_val_loss", "test_loss", "test_recon", "test_kl",
-              "active_units", "train_seconds"}
+              "test_nll_iw", "iw_samples", "active_units", "train_seconds"}
 LOSS_COLUMNS = ["epoch", "train_loss", "val_loss", "val_recon", "val_kl", "seconds"]
 
 
@@ -26,7 +27,7 @@ def declared_outputs(repo: Path) -> list[str]:
     return paths
 
 
-def test_dvc_yaml_has_exactly_the_six_stages(pipeline: Path) -> None:
+def test_dvc_yaml_has_exactly_the_stages(pipeline: Path) -> None:
     assert list(yaml.safe_load((pipeline / "dvc.yaml").read_text())["stages"]) == STAGES
 
 
@@ -47,6 +48,9 @@ def test_train_metrics_and_loss_curve(pipeline: Path, d: int) -> None:
     assert metrics["test_loss"] == pytest.approx(metrics["test_recon"] + metrics["test_kl"], abs=1e-3)
     # Trained, not random: a model that outputs 0.5 everywhere costs 784 ln 2 = 543 nats.
     assert 0 < metrics["test_loss"] < 543
+    # The importance-weighted bound is tighter than the ELBO, up to the noise of one-sample estimates.
+    assert 0 < metrics["test_nll_iw"] < metrics["test_loss"] + 1.0
+    assert 0 <= metrics["active_units"] <= d
     with (pipeline / f"plots/loss-d{d}.csv").open() as f:
         rows = list(csv.DictReader(f))
     assert list(rows[0]) == LOSS_COLUMNS
@@ -59,10 +63,21 @@ def test_embed_outputs(pipeline: Path) -> None:
     for d in (1, 2, 64):
         assert 0.0 <= metrics[f"d{d}"]["knn_accuracy"] <= 1.0
         assert -1.0 <= metrics[f"d{d}"]["silhouette"] <= 1.0
+        assert 0.0 <= metrics[f"d{d}"]["view_knn_accuracy"] <= 1.0
         with (pipeline / f"plots/embed-d{d}.csv").open() as f:
             rows = list(csv.DictReader(f))
         assert list(rows[0]) == ["x", "y", "label"] and len(rows) == 300
         assert {int(r["label"]) for r in rows} <= set(range(10))
+
+
+def test_baseline_trains_as_many_epochs_as_the_model_it_is_compared_with(pipeline: Path) -> None:
+    baseline = json.loads((pipeline / "metrics/baseline.json").read_text())
+    assert set(baseline) == {"d1", "d2"}
+    for d in (1, 2):
+        ours = json.loads((pipeline / f"metrics/train-d{d}.json").read_text())
+        assert baseline[f"d{d}"]["epochs_run"] == ours["epochs_run"]
+        assert baseline[f"d{d}"]["hidden"] == [400]
+        assert 0 < baseline[f"d{d}"]["test_loss"] < 543
 
 
 def test_prepare_data_metrics(pipeline: Path) -> None:

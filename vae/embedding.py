@@ -2,15 +2,36 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
+import openTSNE
 from sklearn.manifold import TSNE
 from sklearn.metrics import silhouette_score
-from sklearn.neighbors import KNeighborsClassifier
+from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 
 from vae.errors import PipelineError
+from vae.options import TSNE_METHODS
 
 
-def view_2d(means: np.ndarray, *, perplexity: float, seed: int) -> np.ndarray:
+
+def tsne(points: np.ndarray, *, perplexity: float, seed: int, method: str = "opentsne") -> np.ndarray:
+    """A seeded 2-D t-SNE of ``points``, initialised from their first two principal components."""
+    n = len(points)
+    if not 0 < perplexity < n:
+        raise PipelineError(f"t-SNE perplexity must be in (0, {n}) for {n} points, got {perplexity}")
+    if method == "opentsne":
+        # Interpolates the repulsive forces on a grid with FFTs: on 10,000 points several times faster than
+        # scikit-learn's Barnes-Hut at the same k-NN accuracy in the view (the benchmark measures both).
+        embedding = openTSNE.TSNE(n_components=2, perplexity=perplexity, initialization="pca", random_state=seed,
+                                  n_jobs=os.cpu_count() or 1).fit(points)
+        return np.asarray(embedding, dtype=np.float32)
+    if method == "sklearn":
+        return TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed).fit_transform(points)
+    raise ValueError(f"t-SNE method must be one of {TSNE_METHODS}, got {method!r}")
+
+
+def view_2d(means: np.ndarray, *, perplexity: float, seed: int, method: str = "opentsne") -> np.ndarray:
     """A 2-D view of latent means: the means themselves for d=2, a seeded vertical jitter for d=1
     (so that overlapping points stay visible), and t-SNE above two dimensions."""
     n, d = means.shape
@@ -19,10 +40,7 @@ def view_2d(means: np.ndarray, *, perplexity: float, seed: int) -> np.ndarray:
         return np.column_stack([means[:, 0], jitter])
     if d == 2:
         return means.copy()
-    if not 0 < perplexity < n:
-        raise PipelineError(f"t-SNE perplexity must be in (0, {n}) for {n} points, got {perplexity}")
-    tsne = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed)
-    return tsne.fit_transform(means).astype(np.float32)
+    return tsne(means, perplexity=perplexity, seed=seed, method=method).astype(np.float32)
 
 
 def knn_accuracy(train_means: np.ndarray, train_labels: np.ndarray, test_means: np.ndarray,
@@ -30,6 +48,15 @@ def knn_accuracy(train_means: np.ndarray, train_labels: np.ndarray, test_means: 
     """Digit accuracy of a k-nearest-neighbour classifier fit on training means, scored on test means."""
     classifier = KNeighborsClassifier(n_neighbors=k).fit(train_means, train_labels)
     return float(classifier.score(test_means, test_labels))
+
+
+def leave_one_out_knn_accuracy(points: np.ndarray, labels: np.ndarray, k: int) -> float:
+    """Share of points whose k nearest other points vote for their own label: how well a 2-D view keeps
+    the digits apart, comparable across views of the same points."""
+    _, neighbours = NearestNeighbors(n_neighbors=k + 1).fit(points).kneighbors(points)
+    votes = labels[neighbours[:, 1:]]  # column 0 is the point itself
+    predicted = np.array([np.bincount(row).argmax() for row in votes])
+    return float((predicted == labels).mean())
 
 
 def silhouette(means: np.ndarray, labels: np.ndarray) -> float:

@@ -1,12 +1,16 @@
-"""Evaluation without autograd, in large batches: ELBO terms, latent means, active units."""
+"""Evaluation without autograd, in large batches: ELBO terms, importance-weighted likelihood,
+latent means, active units."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import torch
 
-from vae.loss import negative_elbo
+from vae.data import Split
+from vae.loss import log_normal, negative_elbo, reconstruction_nll
 from vae.model import VAE
 
 # Large batches amortise per-call overhead; 2,000 images of activations are a few MB.
@@ -27,6 +31,12 @@ def to_float_images(images: torch.Tensor) -> torch.Tensor:
     return images.reshape(len(images), -1).float().div_(255.0)
 
 
+def split_tensors(splits: Mapping[str, Split], device: torch.device) -> dict[str, torch.Tensor]:
+    """Every split's images as float rows on ``device``: the whole dataset is a few hundred MB, and holding
+    it as one tensor lets training index batches directly instead of going through a DataLoader."""
+    return {name: to_float_images(torch.from_numpy(split.images)).to(device) for name, split in splits.items()}
+
+
 @torch.inference_mode()
 def elbo_terms(model: VAE, x: torch.Tensor, seed: int) -> ElboTerms:
     """Negative ELBO and its two terms averaged over ``x``, one z sample per image.
@@ -45,6 +55,30 @@ def elbo_terms(model: VAE, x: torch.Tensor, seed: int) -> ElboTerms:
         kl_sum += kl.sum().item()
     n = len(x)
     return ElboTerms(loss=(recon_sum + kl_sum) / n, recon=recon_sum / n, kl=kl_sum / n)
+
+
+@torch.inference_mode()
+def importance_weighted_nll(model: VAE, x: torch.Tensor, samples: int, seed: int) -> float:
+    """Estimate of -log p(x) in nats per image, averaged over ``x`` (Burda et al., 2016).
+
+    With z_1..z_k drawn from q(z|x), log (1/k) sum_i p(x|z_i) p(z_i) / q(z_i|x) is a lower bound on
+    log p(x) that equals the ELBO at k = 1 and tightens as k grows.
+    """
+    model.eval()
+    generator = torch.Generator(device=x.device).manual_seed(seed)
+    # About EVAL_BATCH * 10 decoded images per chunk: a few hundred MB of activations at most.
+    images_per_chunk = max(1, EVAL_BATCH * 10 // samples)
+    total = 0.0
+    for batch in x.split(images_per_chunk):
+        mu, logvar = model.encode(batch)
+        eps = torch.randn((samples, *mu.shape), generator=generator, device=x.device, dtype=mu.dtype)
+        z = mu + eps * torch.exp(0.5 * logvar)  # (samples, images, d)
+        logits = model.decode(z)
+        log_w = (-reconstruction_nll(logits, batch.expand_as(logits))
+                 + log_normal(z, torch.zeros_like(z), torch.zeros_like(z))
+                 - log_normal(z, mu, logvar))
+        total -= (torch.logsumexp(log_w, dim=0) - math.log(samples)).sum().item()
+    return total / len(x)
 
 
 @torch.inference_mode()

@@ -13,20 +13,30 @@ from torch import nn
 
 from vae.data import N_PIXELS
 from vae.io import write_bytes
+from vae.options import ACTIVATIONS
+
+
+# ELU keeps a gradient for negative inputs; on this data it trains to a lower loss than ReLU (README).
+ACTIVATION_MODULES: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "elu": nn.ELU, "silu": nn.SiLU}
 
 
 @dataclass(frozen=True)
 class ModelConfig:
     latent_dim: int
     hidden: tuple[int, ...]  # encoder widths, input side first; the decoder mirrors them
+    activation: str = "relu"  # between linear layers: one of vae.options.ACTIVATIONS
+
+    def __post_init__(self) -> None:
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {ACTIVATIONS}, got {self.activation!r}")
 
 
-def mlp(widths: Sequence[int]) -> nn.Sequential:
-    """Linear layers between consecutive widths, ReLU between them but not after the last."""
+def mlp(widths: Sequence[int], activation: str) -> nn.Sequential:
+    """Linear layers between consecutive widths, the activation between them but not after the last."""
     layers: list[nn.Module] = []
     for i, (n_in, n_out) in enumerate(zip(widths[:-1], widths[1:])):
         if i:
-            layers.append(nn.ReLU())
+            layers.append(ACTIVATION_MODULES[activation]())
         layers.append(nn.Linear(n_in, n_out))
     return nn.Sequential(*layers)
 
@@ -37,8 +47,9 @@ class VAE(nn.Module):
         self.config = config
         widths = [N_PIXELS, *config.hidden]
         # The encoder's last layer emits mean and log-variance side by side.
-        self.encoder = nn.Sequential(mlp(widths), nn.ReLU(), nn.Linear(widths[-1], 2 * config.latent_dim))
-        self.decoder = mlp([config.latent_dim, *reversed(widths)])
+        self.encoder = nn.Sequential(mlp(widths, config.activation), ACTIVATION_MODULES[config.activation](),
+                                     nn.Linear(widths[-1], 2 * config.latent_dim))
+        self.decoder = mlp([config.latent_dim, *reversed(widths)], config.activation)
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Return the mean and log-variance of q(z|x) for flattened images ``x`` in [0, 1]."""
@@ -71,6 +82,7 @@ def load(path: Path, device: torch.device | str = "cpu") -> tuple[VAE, dict[str,
     """Load a model written by :func:`save`, with the training settings it was saved with."""
     checkpoint: dict[str, Any] = torch.load(path, map_location=device, weights_only=True)
     config = checkpoint["config"]
-    model = VAE(ModelConfig(latent_dim=config["latent_dim"], hidden=tuple(config["hidden"])))
+    model = VAE(ModelConfig(latent_dim=config["latent_dim"], hidden=tuple(config["hidden"]),
+                            activation=config["activation"]))
     model.load_state_dict(checkpoint["state_dict"])
     return model.to(device).eval(), checkpoint["settings"]

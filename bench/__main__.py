@@ -1,0 +1,183 @@
+"""Benchmark: the project's training loop against pytorch/examples' DataLoader loop, the default model's
+share of the machine's matmul peak, t-SNE implementations, and every pipeline stage timed.
+
+    python -m bench                    # everything, including a forced rerun of every pipeline stage
+    python -m bench --skip-pipeline    # the loops only (a few minutes)
+
+Writes a Markdown table to --out and, with --readme, between the bench markers of that file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import logging
+import os
+import platform
+import re
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from bench import loops, pipeline, reference
+from stages import params
+from vae import data, embedding, model
+from vae.evaluate import latent_means, split_tensors, to_float_images
+from vae.model import ModelConfig
+
+log = logging.getLogger("bench")
+
+BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
+REFERENCE_MODEL = ModelConfig(latent_dim=20, hidden=(400,))  # pytorch/examples' 784-400-20
+
+
+class Table:
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, str, str]] = []
+
+    def add(self, measure: str, value: str, target: str = "") -> None:
+        log.info("%s: %s %s", measure, value, target)
+        self.rows.append((measure, value, target))
+
+    def markdown(self) -> str:
+        lines = ["| measure | value | target |", "| --- | --- | --- |"]
+        return "\n".join(lines + [f"| {m} | {v} | {t} |" for m, v, t in self.rows])
+
+
+def machine() -> str:
+    cpuinfo = Path("/proc/cpuinfo")
+    names = re.findall(r"^model name\s*:\s*(.+)$", cpuinfo.read_text(), re.M) if cpuinfo.is_file() else []
+    memory_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (f"{names[0] if names else platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+            f"{memory_gib:.0f} GiB, {torch.get_num_threads()} torch threads, no GPU used; "
+            f"PyTorch {torch.__version__}, Python {platform.python_version()}")
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def bench_loops(table: Table, raw_dir: Path, epochs: int, train_params: dict, d64: dict) -> None:
+    with tempfile.TemporaryDirectory(prefix="bench-mnist-") as root:
+        dataset = reference.torchvision_mnist(raw_dir, Path(root))
+        x = to_float_images(dataset.data)  # the same 60,000 images, held as one tensor
+        ref = loops.reference_epoch_seconds(dataset, epochs)
+    table.add("(a) pytorch/examples VAE 784-400-20: torchvision MNIST + `ToTensor` through a `DataLoader`",
+              f"{ref:.2f} s/epoch")
+    compile_default = train_params["compile"]
+    ours = loops.project_epoch_seconds(x, REFERENCE_MODEL, epochs, compile=compile_default)
+    table.add(f"(b) the project's loop, same model and data (`train.compile: {str(compile_default).lower()}`)",
+              f"{ours:.2f} s/epoch")
+    table.add("speed-up of (b) over (a)", f"{ref / ours:.1f}x", f">= 3x: {verdict(ref / ours >= 3)}")
+
+    levers: dict[str, Callable[[], float]] = {
+        f"(b) with `torch.compile` {'off' if compile_default else 'on'}":
+            lambda: loops.project_epoch_seconds(x, REFERENCE_MODEL, epochs, compile=not compile_default),
+        "(b) with a `loss.item()` sync every step":
+            lambda: loops.project_epoch_seconds(x, REFERENCE_MODEL, epochs, compile=compile_default,
+                                                loss_terms=loops.synced),
+        "(b) on 1 thread":
+            lambda: _on_one_thread(lambda: loops.project_epoch_seconds(x, REFERENCE_MODEL, epochs,
+                                                                       compile=compile_default)),
+    }
+    for name, measure in levers.items():
+        seconds = measure()
+        table.add(f"lever: {name}", f"{seconds:.2f} s/epoch ({seconds / ours:.2f}x of (b))")
+    naive, batched = loops.evaluation_seconds(model.VAE(REFERENCE_MODEL), x[:10_000])
+    table.add("lever: ELBO of 10,000 images, batches of 128 with autograd vs batches of 2,000 in `inference_mode`",
+              f"{naive:.2f} s vs {batched:.2f} s")
+
+    peak = loops.matmul_gflops()
+    table.add("fp32 matmul peak (`torch.matmul`, 4096 x 4096)", f"{peak:.0f} GFLOP/s")
+    d64_config = ModelConfig(64, tuple(d64["hidden"]))
+    n = 20_000  # a third of an epoch is enough for a steady rate
+    seconds = loops.project_epoch_seconds(x[:n], d64_config, 1, batch_size=d64["batch_size"],
+                                          compile=compile_default)
+    flops = loops.train_flops_per_image(model.VAE(d64_config)) * n / seconds
+    widths = "-".join(map(str, (data.N_PIXELS, *d64_config.hidden, 64)))
+    table.add(f"default d=64 model ({widths}, batch {d64['batch_size']}): training throughput",
+              f"{n / seconds:,.0f} images/s")
+    table.add("default d=64 model: achieved rate (linear layers) / matmul peak",
+              f"{flops / 1e9:.0f} GFLOP/s = {flops / 1e9 / peak:.0%}")
+
+
+def _on_one_thread(measure: Callable[[], float]) -> float:
+    with loops.threads(1):
+        return measure()
+
+
+def bench_tsne(table: Table, prepared: Path, model_path: Path, embed: dict) -> None:
+    if not (prepared.is_file() and model_path.is_file()):
+        table.add("t-SNE comparison", f"skipped: needs {prepared} and {model_path} (run the pipeline)")
+        return
+    vae, _ = model.load(model_path)
+    splits = data.load_prepared(prepared)
+    test_means = latent_means(vae, split_tensors({"test": splits["test"]}, torch.device("cpu"))["test"]).numpy()
+    labels = splits["test"].labels
+    for method in embedding.TSNE_METHODS:
+        start = time.perf_counter()
+        view = embedding.tsne(test_means, perplexity=embed["tsne_perplexity"], seed=embed["seed"], method=method)
+        seconds = time.perf_counter() - start
+        accuracy = embedding.leave_one_out_knn_accuracy(np.asarray(view), labels, embed["knn_k"])
+        table.add(f"t-SNE of the {len(labels):,} d=64 test means, {method}",
+                  f"{seconds:.1f} s, {embed['knn_k']}-NN accuracy in 2-D {accuracy:.3f}")
+
+
+def bench_pipeline(table: Table, repo: Path) -> None:
+    runs = pipeline.time_stages(repo)
+    for run in runs:
+        target = ""
+        if run.stage == "embed":
+            target = f"< 60 s: {verdict(run.seconds < 60)}"
+        table.add(f"stage `{run.stage}`", f"{run.seconds:.0f} s, peak RSS {run.peak_rss_mb:,.0f} MB", target)
+    total = sum(r.seconds for r in runs)
+    table.add("whole pipeline (sum of the stages)", f"{total / 60:.1f} min", f"< 15 min: {verdict(total < 900)}")
+    worst = max(runs, key=lambda r: r.peak_rss_mb)
+    table.add("largest peak RSS of any stage", f"{worst.peak_rss_mb:,.0f} MB (`{worst.stage}`)",
+              f"< 2 GB: {verdict(worst.peak_rss_mb < 2048)}")
+    noop = pipeline.noop_repro_seconds(repo)
+    table.add("`dvc repro` with nothing to do", f"{noop:.1f} s", f"< 5 s: {verdict(noop < 5)}")
+
+
+def splice(readme: Path, text: str) -> None:
+    content = readme.read_text()
+    if BEGIN not in content or END not in content:
+        raise SystemExit(f"{readme} has no {BEGIN} ... {END} markers to put the table between")
+    head, rest = content.split(BEGIN, 1)
+    readme.write_text(f"{head}{BEGIN}\n{text}\n{END}{rest.split(END, 1)[1]}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--epochs", type=int, default=3, help="timed epochs per loop, after one warm-up (default 3)")
+    ap.add_argument("--skip-pipeline", action="store_true", help="do not rerun and time the pipeline stages")
+    ap.add_argument("--out", type=Path, default=Path("bench/results.md"), help="Markdown table (default %(default)s)")
+    ap.add_argument("--readme", type=Path, help="also put the table between the bench markers of this file")
+    args = ap.parse_args()
+    if args.epochs < 1:
+        ap.error(f"--epochs must be an integer >= 1, got {args.epochs}")
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s bench: %(message)s",
+                        datefmt="%H:%M:%S")
+    all_params = params.load()
+    table = Table()
+    if not args.skip_pipeline:
+        bench_pipeline(table, Path.cwd())
+    bench_loops(table, Path("data/mnist"), args.epochs, all_params["train"], all_params["train-d64"])
+    bench_tsne(table, Path("data/prepared/mnist.npz"), Path("models/vae-d64.pt"), all_params["embed"])
+    text = (f"Measured by `python -m bench` on {datetime.date.today().isoformat()}: {machine()}. "
+            f"Times are medians of {args.epochs} epochs after a warm-up.\n\n{table.markdown()}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text + "\n")
+    if args.readme:
+        splice(args.readme, text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

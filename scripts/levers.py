@@ -1,0 +1,74 @@
+"""Train d=64 under variations of the train-d64 block and print what each bought: the README's levers table.
+
+    python scripts/levers.py                 # every variation below (about half an hour on 2 cores)
+    python scripts/levers.py cosine-30 bs64  # some of them
+
+Each variation is a set of overrides of params.yaml's train-d64 block; everything else (data, seed,
+evaluation) is the pipeline's. Rows are appended to --out as JSON lines, so runs can be split up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from stages import params  # noqa: E402
+from vae import data  # noqa: E402
+from vae.evaluate import elbo_terms, split_tensors  # noqa: E402
+from vae.model import ModelConfig  # noqa: E402
+from vae.train import TrainConfig, fit  # noqa: E402
+
+VARIATIONS: dict[str, dict[str, Any]] = {
+    "relu-constant-30": {"activation": "relu", "epochs": 30, "lr_schedule": "constant"},
+    "relu-cosine-30": {"activation": "relu", "epochs": 30, "lr_schedule": "cosine"},
+    "relu-wide-constant-30": {"activation": "relu", "epochs": 30, "lr_schedule": "constant", "hidden": [1024, 512]},
+    "relu-cosine-15": {"activation": "relu", "epochs": 15, "lr_schedule": "cosine"},
+    "silu-cosine-15": {"activation": "silu", "epochs": 15, "lr_schedule": "cosine"},
+    "elu-cosine-15": {"activation": "elu", "epochs": 15, "lr_schedule": "cosine"},
+    "relu-lr2e-3-cosine-15": {"activation": "relu", "epochs": 15, "lr_schedule": "cosine", "lr": 0.002},
+    "relu-bs64-cosine-15": {"activation": "relu", "epochs": 15, "lr_schedule": "cosine", "batch_size": 64},
+    "relu-bs256-lr2e-3-cosine-15": {"activation": "relu", "epochs": 15, "lr_schedule": "cosine", "batch_size": 256,
+                                    "lr": 0.002},
+    "relu-warmup10-cosine-30": {"activation": "relu", "epochs": 30, "lr_schedule": "cosine", "kl_warmup_epochs": 10},
+}
+
+
+def run(name: str, block: dict[str, Any], x: dict[str, torch.Tensor]) -> dict[str, Any]:
+    config = TrainConfig(epochs=block["epochs"], batch_size=block["batch_size"], lr=block["lr"], seed=block["seed"],
+                         lr_schedule=block["lr_schedule"], kl_warmup_epochs=block["kl_warmup_epochs"])
+    result = fit(ModelConfig(64, tuple(block["hidden"]), block["activation"]), x["train"], x["val"], config)
+    test = elbo_terms(result.model, x["test"], seed=block["seed"])
+    return {"variation": name, "settings": block, "best_epoch": result.best_epoch,
+            "best_val_loss": round(result.history[result.best_epoch - 1].val_loss, 2),
+            "test_loss": round(test.loss, 2), "train_seconds": round(result.train_seconds)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("names", nargs="*", help=f"variations to run (default: all): {', '.join(VARIATIONS)}")
+    ap.add_argument("--data", type=Path, default=Path("data/prepared/mnist.npz"), help="prepared arrays")
+    ap.add_argument("--out", type=Path, default=Path("levers.jsonl"), help="JSON lines, appended")
+    args = ap.parse_args()
+    unknown = [n for n in args.names if n not in VARIATIONS]
+    if unknown:
+        ap.error(f"unknown variation(s) {', '.join(unknown)}; choose from {', '.join(VARIATIONS)}")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    base = params.train_block(params.load(), 64)
+    x = split_tensors(data.load_prepared(args.data), torch.device("cpu"))
+    for name in args.names or VARIATIONS:
+        row = run(name, {**base, **VARIATIONS[name]}, x)
+        print(json.dumps(row))
+        with args.out.open("a") as f:
+            f.write(json.dumps(row) + "\n")
+
+
+if __name__ == "__main__":
+    main()

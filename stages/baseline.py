@@ -1,0 +1,52 @@
+"""Stage baseline: the plain VAE recipe of pytorch/examples (784-400-d MLP, Adam at a constant rate,
+no warm-up), trained for as many epochs as each train-d<N> stage, as the yardstick for its test loss."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+from stages import cli, params
+from vae import data, model
+from vae.evaluate import elbo_terms, split_tensors
+from vae.io import write_json
+from vae.train import TrainConfig, fit, resolve_device
+
+log = logging.getLogger(__name__)
+
+
+def main(args: argparse.Namespace) -> None:
+    all_params = params.load(args.params)
+    p = all_params["baseline"]
+    device = resolve_device(all_params["train"]["device"])
+    x = split_tensors(data.load_prepared(args.data), device)
+    metrics = {}
+    for d in args.dims:
+        # Same epochs and seed as the model it is compared with; everything else is the plain recipe.
+        ours = params.train_block(all_params, d)
+        config = TrainConfig(epochs=ours["epochs"], batch_size=p["batch_size"], lr=p["lr"], seed=ours["seed"])
+        hidden = tuple(p["hidden"])
+        log.info("baseline d=%d: %s, %d epochs", d, "-".join(map(str, (data.N_PIXELS, *hidden, d))), config.epochs)
+        result = fit(model.ModelConfig(d, hidden), x["train"], x["val"], config)
+        test = elbo_terms(result.model, x["test"], seed=ours["seed"])
+        metrics[f"d{d}"] = {
+            "hidden": list(hidden),
+            "epochs_run": len(result.history),
+            "best_val_loss": round(result.history[result.best_epoch - 1].val_loss, 4),
+            "test_loss": round(test.loss, 4),
+            "train_seconds": round(result.train_seconds, 1),
+        }
+        log.info("baseline d=%d: test loss %.2f", d, test.loss)
+    write_json(args.metrics, metrics)
+
+
+if __name__ == "__main__":
+    ap = cli.parser("baseline", __doc__)
+    ap.add_argument("--dims", type=int, nargs="+", required=True, help="latent dimensions to train a baseline for")
+    ap.add_argument("--data", type=Path, required=True, help="prepared arrays from prepare-data")
+    ap.add_argument("--metrics", type=Path, required=True, help="metrics JSON")
+    parsed = ap.parse_args()
+    if min(parsed.dims) < 1:
+        ap.error(f"--dims must be integers >= 1, got {parsed.dims}")
+    cli.run("baseline", main, parsed)
