@@ -3,7 +3,7 @@ VENV := .venv
 # Stages run as `python -m stages.<name>`: put the venv's python first for DVC's subprocesses.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup repro test
+.PHONY: setup repro test bench
 
 setup:
 	@scripts/setup.sh
@@ -13,3 +13,7 @@ repro: setup
 
 test: setup
 	python -m pytest
+
+# Reruns every pipeline stage (forced) to time it, then the training-loop benchmarks; updates README.md.
+bench: setup
+	python -m bench --readme README.md
