@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -11,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,7 @@ def time_stages(repo: Path) -> list[StageRun]:
     """Rerun every stage (``dvc repro --force --single-item``), one after another, as ``dvc repro`` would."""
     runs = []
     for stage in stage_names(repo):
+        log.info("running stage %s", stage)
         seconds, rss = run_measured(dvc("repro", "--force", "--single-item", stage), repo)
         runs.append(StageRun(stage, seconds, rss))
     return runs

@@ -33,6 +33,7 @@ VARIATIONS: dict[str, dict[str, Any]] = {
     "relu-cosine-15": {"activation": "relu", "epochs": 15, "lr_schedule": "cosine"},
     "silu-cosine-15": {"activation": "silu", "epochs": 15, "lr_schedule": "cosine"},
     "elu-cosine-15": {"activation": "elu", "epochs": 15, "lr_schedule": "cosine"},
+    "elu-bs64-cosine-15": {"activation": "elu", "epochs": 15, "lr_schedule": "cosine", "batch_size": 64},
     "relu-lr2e-3-cosine-15": {"activation": "relu", "epochs": 15, "lr_schedule": "cosine", "lr": 0.002},
     "relu-bs64-cosine-15": {"activation": "relu", "epochs": 15, "lr_schedule": "cosine", "batch_size": 64},
     "relu-bs256-lr2e-3-cosine-15": {"activation": "relu", "epochs": 15, "lr_schedule": "cosine", "batch_size": 256,
