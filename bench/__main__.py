@@ -54,7 +54,7 @@ def machine() -> str:
     names = re.findall(r"^model name\s*:\s*(.+)$", cpuinfo.read_text(), re.M) if cpuinfo.is_file() else []
     memory_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     return (f"{names[0] if names else platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-            f"{memory_gib:.0f} GiB, {torch.get_num_threads()} torch threads, no GPU used; "
+            f"{memory_gib:.0f} GiB, {torch.get_num_threads()} torch threads (the loops run on the CPU); "
             f"PyTorch {torch.__version__}, Python {platform.python_version()}")
 
 
@@ -175,7 +175,8 @@ def main() -> None:
     bench_loops(table, Path("data/mnist"), args.epochs, all_params["train"], all_params["train-d64"])
     bench_tsne(table, Path("data/prepared/mnist.npz"), Path("models/vae-d64.pt"), all_params["embed"])
     text = (f"Measured by `python -m bench` on {datetime.date.today().isoformat()}: {machine()}. "
-            f"Times are medians of {args.epochs} epochs after a warm-up.\n\n{table.markdown()}")
+            f"Loop times are medians of {args.epochs} epochs after a warm-up epoch; stages and t-SNE ran once."
+            f"\n\n{table.markdown()}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text + "\n")
     if args.readme:

@@ -32,10 +32,12 @@ def matmul_gflops(n: int = 4096, repeats: int = 5) -> float:
 
 
 def train_flops_per_image(model: nn.Module) -> int:
-    """Floating-point operations of one training step per image, from the linear layers alone:
-    2 per multiply-add forward, twice that backward (gradients of inputs and of weights)."""
-    macs = sum(layer.in_features * layer.out_features for layer in model.modules() if isinstance(layer, nn.Linear))
-    return 3 * 2 * macs
+    """Floating-point operations of one training step per image, from the linear layers alone: 2 per
+    multiply-add forward, the same again backward for the weight gradient and, except in the first layer
+    (whose input is the data), for the input gradient."""
+    shapes = [(layer.in_features, layer.out_features) for layer in model.modules() if isinstance(layer, nn.Linear)]
+    macs = sum(n_in * n_out for n_in, n_out in shapes)
+    return 2 * (3 * macs - shapes[0][0] * shapes[0][1])
 
 
 @contextmanager

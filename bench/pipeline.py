@@ -34,16 +34,16 @@ def run_measured(cmd: list[str], cwd: Path) -> tuple[float, float]:
     os.wait4 reports the finished process's rusage, whose ru_maxrss on Linux is the larger of its own
     peak and that of its largest waited-for descendant: here, the stage's python process under dvc.
     """
-    with tempfile.TemporaryFile() as log:  # a file, not a pipe: a full pipe would block the stage
+    with tempfile.TemporaryFile() as output:  # a file, not a pipe: a full pipe would block the stage
         start = time.perf_counter()
-        process = subprocess.Popen(cmd, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, env=same_python_env())
+        process = subprocess.Popen(cmd, cwd=cwd, stdout=output, stderr=subprocess.STDOUT, env=same_python_env())
         _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - start
         process.returncode = os.waitstatus_to_exitcode(status)
         if process.returncode != 0:
-            log.seek(0)
-            output = log.read().decode(errors="replace")
-            raise RuntimeError(f"{' '.join(cmd)} exited {process.returncode}:\n{output[-2000:]}")
+            output.seek(0)
+            text = output.read().decode(errors="replace")
+            raise RuntimeError(f"{' '.join(cmd)} exited {process.returncode}:\n{text[-2000:]}")
     return seconds, usage.ru_maxrss / 1024
 
 

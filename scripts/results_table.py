@@ -15,7 +15,7 @@ COLUMNS = [  # (metrics file key, heading, format)
     ("test_recon", "test recon", ".2f"),
     ("test_kl", "test KL", ".2f"),
     ("test_nll_iw", "test -log p(x), IW", ".2f"),
-    ("baseline_test_loss", "784-400-d baseline test loss", ".2f"),
+    ("baseline_test_loss", "baseline test loss", ".2f"),
     ("active_units", "active units", "d"),
     ("best_epoch", "best epoch", "d"),
     ("train_seconds", "train s", ".0f"),
@@ -26,7 +26,8 @@ COLUMNS = [  # (metrics file key, heading, format)
 
 def main(metrics_dir: Path) -> None:
     embed = json.loads((metrics_dir / "embed.json").read_text())
-    baseline = json.loads((metrics_dir / "baseline.json").read_text())
+    baseline_file = metrics_dir / "baseline.json"
+    baseline = json.loads(baseline_file.read_text()) if baseline_file.is_file() else {}
     dims = sorted(int(key[1:]) for key in embed)
     print("| d | " + " | ".join(heading for _, heading, _ in COLUMNS) + " |")
     print("| ---: | " + " | ".join("---:" for _ in COLUMNS) + " |")

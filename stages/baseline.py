@@ -31,7 +31,6 @@ def main(args: argparse.Namespace) -> None:
         result = fit(model.ModelConfig(d, hidden), x["train"], x["val"], config)
         test = elbo_terms(result.model, x["test"], seed=ours["seed"])
         metrics[f"d{d}"] = {
-            "hidden": list(hidden),
             "epochs_run": len(result.history),
             "best_val_loss": round(result.history[result.best_epoch - 1].val_loss, 4),
             "test_loss": round(test.loss, 4),

@@ -31,7 +31,7 @@ TRAIN_COLUMNS = (
 
 BASELINE_COLUMNS = (
     Column("epochs_run", "epochs", "d"),
-    Column("baseline", "784-400-$d$ test loss", ".2f"),
+    Column("baseline", "baseline test loss", ".2f"),
     Column("ours", "our test loss", ".2f"),
     Column("gain", "gain", ".2f"),
 )
@@ -45,6 +45,12 @@ def baseline_rows(baseline: dict[str, Any], train: dict[int, dict[str, Any]]) ->
             rows[d] = {"epochs_run": plain["epochs_run"], "baseline": plain["test_loss"], "ours": ours["test_loss"],
                        "gain": plain["test_loss"] - ours["test_loss"]}
     return rows
+
+
+def baseline_recipe(p: dict[str, Any]) -> str:
+    widths = "--".join(map(str, (784, *p["hidden"])))
+    return (f"an MLP {widths}--$d$ with ReLU, Adam at a constant rate of {p['lr']:g}, "
+            f"batches of {p['batch_size']}")
 
 
 def read_json(path: Path) -> dict[str, Any]:
@@ -87,6 +93,7 @@ def main(args: argparse.Namespace) -> None:
         "EmbedTable": metrics_table({d: embed[f"d{d}"] for d in args.dims}, embed_columns),
         "BaselineTable": metrics_table(baseline_rows(baseline, train), BASELINE_COLUMNS),
         "IwSamples": str(all_params["train"]["iw_samples"]),
+        "BaselineRecipe": baseline_recipe(all_params["baseline"]),
         "ReferenceDim": str(ref_dim),
         "ReferenceValLoss": f"{p['reference_val_loss']:.2f}",
         "OurValLoss": f"{train[ref_dim]['best_val_loss']:.2f}",

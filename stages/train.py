@@ -55,7 +55,6 @@ def main(args: argparse.Namespace) -> None:
         "test_recon": round(test.recon, 4),
         "test_kl": round(test.kl, 4),
         "test_nll_iw": round(test_nll_iw, 4),
-        "iw_samples": iw_samples,
         "active_units": active_units(latent_means(result.model, x["test"])),
         "train_seconds": round(result.train_seconds, 1),
     })

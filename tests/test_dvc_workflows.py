@@ -126,7 +126,7 @@ def test_metrics_show_lists_every_metric_of_every_stage(pipeline: Path) -> None:
                           "metrics/train-d64.json", "metrics/baseline.json", "metrics/embed.json"}
     for d in (1, 2, 64):
         assert {"best_val_loss", "test_loss", "active_units"} <= set(files[f"metrics/train-d{d}.json"])
-        assert {"knn_accuracy", "silhouette"} == set(files["metrics/embed.json"][f"d{d}"])
+        assert {"knn_accuracy", "silhouette", "view_knn_accuracy"} == set(files["metrics/embed.json"][f"d{d}"])
 
 
 def test_plots_show_and_diff(pipeline: Path) -> None:

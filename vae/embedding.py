@@ -53,8 +53,9 @@ def knn_accuracy(train_means: np.ndarray, train_labels: np.ndarray, test_means: 
 def leave_one_out_knn_accuracy(points: np.ndarray, labels: np.ndarray, k: int) -> float:
     """Share of points whose k nearest other points vote for their own label: how well a 2-D view keeps
     the digits apart, comparable across views of the same points."""
-    _, neighbours = NearestNeighbors(n_neighbors=k + 1).fit(points).kneighbors(points)
-    votes = labels[neighbours[:, 1:]]  # column 0 is the point itself
+    # kneighbors() without query points leaves each point out of its own neighbours, duplicates included.
+    _, neighbours = NearestNeighbors(n_neighbors=k).fit(points).kneighbors()
+    votes = labels[neighbours]
     predicted = np.array([np.bincount(row).argmax() for row in votes])
     return float((predicted == labels).mean())
 

@@ -83,6 +83,6 @@ def load(path: Path, device: torch.device | str = "cpu") -> tuple[VAE, dict[str,
     checkpoint: dict[str, Any] = torch.load(path, map_location=device, weights_only=True)
     config = checkpoint["config"]
     model = VAE(ModelConfig(latent_dim=config["latent_dim"], hidden=tuple(config["hidden"]),
-                            activation=config["activation"]))
+                            activation=config.get("activation", "relu")))  # older checkpoints: ReLU
     model.load_state_dict(checkpoint["state_dict"])
     return model.to(device).eval(), checkpoint["settings"]

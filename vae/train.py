@@ -39,7 +39,7 @@ class TrainConfig:
     lr: float
     seed: int
     lr_schedule: str = "constant"  # "cosine" decays the rate from lr to 0 over all steps
-    kl_warmup_epochs: int = 0  # the KL term's weight rises linearly from 0 to 1 over these first epochs
+    kl_warmup_epochs: int = 0  # W: the KL term is weighted e / (W + 1) in epoch e <= W, then 1
     compile: bool = False  # torch.compile the forward pass and loss (fuses the element-wise work)
 
     def __post_init__(self) -> None:
@@ -47,7 +47,8 @@ class TrainConfig:
             raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}, got {self.lr_schedule!r}")
 
     def kl_weight(self, epoch: int) -> float:
-        """Weight of the KL term during ``epoch`` (1-based); the loss reported is always the unweighted ELBO."""
+        """Weight of the KL term during ``epoch`` (1-based), stepped once per epoch; the loss reported is
+        always the unweighted ELBO."""
         return min(1.0, epoch / (self.kl_warmup_epochs + 1))
 
 
