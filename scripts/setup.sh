@@ -27,6 +27,17 @@ if [ ! -f "$VENV/.installed" ] || [ requirements.txt -nt "$VENV/.installed" ]; t
   touch "$VENV/.installed"
 fi
 
+# torch.compile (train.compile in params.yaml) builds its CPU kernels with a C++ compiler.
+if ! command -v g++ >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "setup: installing g++ with apt-get (torch.compile builds its CPU kernels with it)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq g++ >/dev/null
+  else
+    echo "setup: g++ not found; torch.compile needs it. On Debian/Ubuntu run: sudo apt-get install g++," >&2
+    echo "       or set train.compile: false in params.yaml" >&2
+  fi
+fi
+
 if ! command -v latexmk >/dev/null || ! command -v pdflatex >/dev/null; then
   packages="texlive-latex-recommended latexmk"
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

@@ -95,8 +95,9 @@ def start_and_wait_for_epoch(repo: Path, epoch: int) -> subprocess.Popen[str]:
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
 def test_interrupted_training_leaves_nothing_finished_and_resumes(pipeline_copy: Path, sig: signal.Signals) -> None:
     repo = pipeline_copy
-    # Enough epochs that the signal lands mid-training.
-    write_params(repo, tiny_params(**{"train-d64": {"epochs": 100, "hidden": [512, 256]}}))
+    # Enough epochs (about 10 s) that the signal lands mid-training even when a loaded machine delays
+    # the log line this waits for.
+    write_params(repo, tiny_params(**{"train-d64": {"epochs": 300, "hidden": [512, 256]}}))
     proc = start_and_wait_for_epoch(repo, 2)
     os.killpg(proc.pid, sig)
     proc.wait(timeout=60)
