@@ -82,8 +82,11 @@ def test_corrupt_file_stops_the_pipeline_before_training(make_repo: Callable[[],
 
 def start_and_wait_for_epoch(repo: Path, epoch: int) -> subprocess.Popen[str]:
     """Start `dvc repro` in its own process group and return once training has logged ``epoch``."""
+    # A shell that starts jobs in the background (`cmd &`, as CI runners may) makes them ignore SIGINT, and
+    # children inherit that; a user's Ctrl-C reaches a process that has the default action, so restore it.
     proc = subprocess.Popen([sys.executable, "-m", "dvc", "repro"], cwd=repo, env=env(), text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert proc.stdout is not None
     deadline = time.monotonic() + 300
     for line in proc.stdout:
