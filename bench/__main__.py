@@ -98,16 +98,20 @@ def bench_loops(table: Table, raw_dir: Path, epochs: int, train_params: dict, d6
     n = 20_000  # a third of an epoch is enough for a steady rate
     widths = "-".join(map(str, (data.N_PIXELS, *d64_config.hidden, 64)))
     name = f"default d=64 model ({widths}, {d64_config.activation}, batch {d64['batch_size']})"
-    for compiled in (compile_default, not compile_default):
-        seconds = loops.project_epoch_seconds(x[:n], d64_config, 1, batch_size=d64["batch_size"], compile=compiled)
-        label = f"`torch.compile` {'on' if compiled else 'off'}"
-        if compiled == compile_default:
-            flops = loops.train_flops_per_image(model.VAE(d64_config)) * n / seconds
-            table.add(f"{name}: training throughput ({label}, as the pipeline runs it)", f"{n / seconds:,.0f} images/s")
-            table.add("default d=64 model: achieved rate (linear layers) / matmul peak",
-                      f"{flops / 1e9:.0f} GFLOP/s = {flops / 1e9 / peak:.0%}")
-        else:
-            table.add(f"lever: {name} with {label}", f"{n / seconds:,.0f} images/s")
+    def images_per_second(compiled: bool) -> float:
+        return n / loops.project_epoch_seconds(x[:n], d64_config, 1, batch_size=d64["batch_size"], compile=compiled)
+
+    def compile_label(compiled: bool) -> str:
+        return f"`torch.compile` {'on' if compiled else 'off'}"
+
+    rate = images_per_second(compile_default)
+    gflops = loops.train_flops_per_image(model.VAE(d64_config)) * rate / 1e9
+    table.add(f"{name}: training throughput ({compile_label(compile_default)}, as the pipeline runs it)",
+              f"{rate:,.0f} images/s")
+    table.add("default d=64 model: achieved rate (linear layers) / matmul peak",
+              f"{gflops:.0f} GFLOP/s = {gflops / peak:.0%}")
+    table.add(f"lever: {name} with {compile_label(not compile_default)}",
+              f"{images_per_second(not compile_default):,.0f} images/s")
 
 
 def _on_one_thread(measure: Callable[[], float]) -> float:
