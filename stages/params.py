@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from vae.errors import PipelineError
-from vae.options import ACTIVATIONS, LR_SCHEDULES, TSNE_METHODS
+from vae.options import ACTIVATIONS, LR_SCHEDULES, PRECISIONS, TSNE_METHODS
 
 TRAIN_BLOCK_PATTERN = re.compile(r"train-d([1-9][0-9]*)")
 DEVICES = ("auto", "cpu", "cuda")
@@ -96,7 +96,8 @@ SCHEMA: dict[str, dict[str, Rule]] = {
         "train_size": integer(1, MNIST_TRAIN_IMAGES - 1),
         "test_size": integer(1, MNIST_TEST_IMAGES),
     },
-    "train": {"device": choice(*DEVICES), "compile": boolean(), "iw_samples": integer(1)},
+    "train": {"device": choice(*DEVICES), "compile": boolean(), "precision": choice(*PRECISIONS),
+              "iw_samples": integer(1)},
     "baseline": {"hidden": int_list(1), "batch_size": integer(1), "lr": positive_number()},
     "embed": {
         "knn_k": integer(1),

@@ -29,7 +29,7 @@ def main(args: argparse.Namespace) -> None:
 
     config = TrainConfig(epochs=p["epochs"], batch_size=p["batch_size"], lr=p["lr"], seed=p["seed"],
                          lr_schedule=p["lr_schedule"], kl_warmup_epochs=p["kl_warmup_epochs"],
-                         compile=all_params["train"]["compile"])
+                         compile=all_params["train"]["compile"], precision=all_params["train"]["precision"])
     result = fit(model.ModelConfig(args.latent_dim, tuple(p["hidden"]), p["activation"]), x["train"], x["val"],
                  config)
     test = elbo_terms(result.model, x["test"], seed=p["seed"])

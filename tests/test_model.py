@@ -33,3 +33,11 @@ def test_saving_the_same_weights_twice_gives_identical_bytes(tmp_path: Path) -> 
     model.save(vae, tmp_path / "a.pt", settings={})
     model.save(vae, tmp_path / "b.pt", settings={})
     assert (tmp_path / "a.pt").read_bytes() == (tmp_path / "b.pt").read_bytes()
+
+
+def test_elu_matches_torchs_and_keeps_finite_gradients_at_extremes() -> None:
+    x = torch.linspace(-20, 20, 100_001)
+    assert torch.allclose(model.ELU()(x), torch.nn.ELU()(x), rtol=0, atol=2e-7)
+    extremes = torch.tensor([-1e4, -200.0, 0.0, 100.0, 1e4], requires_grad=True)
+    model.ELU()(extremes).sum().backward()
+    assert torch.equal(extremes.grad, torch.tensor([0.0, 0.0, 1.0, 1.0, 1.0]))

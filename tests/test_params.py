@@ -40,6 +40,7 @@ def test_repo_params_are_valid() -> None:
         ("data", "val_size", 60000, r"data.val_size = 60000: expected an integer in \[1, 59999\]"),
         ("train", "device", "tpu", r"train.device = 'tpu': expected one of 'auto', 'cpu', 'cuda'"),
         ("train", "compile", "yes", r"train.compile = 'yes': expected true or false"),
+        ("train", "precision", "fp16", r"train.precision = 'fp16': expected one of 'fp32', 'bf16'"),
         ("train", "iw_samples", 0, r"train.iw_samples = 0: expected an integer >= 1"),
         ("train-d64", "lr_schedule", "step", r"train-d64.lr_schedule = 'step': expected one of 'constant', 'cosine'"),
         ("train-d64", "kl_warmup_epochs", -1, r"train-d64.kl_warmup_epochs = -1: expected an integer >= 0"),

@@ -51,9 +51,11 @@ def test_cosine_schedule_decays_the_rate_to_zero_over_the_run() -> None:
     assert rates == sorted(rates, reverse=True) and optimizer.param_groups[0]["lr"] == pytest.approx(0.0)
 
 
-def test_unknown_schedule_is_refused() -> None:
+def test_unknown_schedule_or_precision_is_refused() -> None:
     with pytest.raises(ValueError, match="lr_schedule must be one of"):
         TrainConfig(1, 32, 1e-3, seed=0, lr_schedule="step")
+    with pytest.raises(ValueError, match=r"precision must be one of \('fp32', 'bf16'\), got 'fp16'"):
+        TrainConfig(1, 32, 1e-3, seed=0, precision="fp16")
 
 
 def test_warm_up_and_schedule_train_and_report_the_unweighted_loss() -> None:
@@ -72,3 +74,14 @@ def test_compiled_loss_is_deterministic_and_trains_like_the_eager_one() -> None:
     assert [r.val_loss for r in compiled.history] == [r.val_loss for r in again.history]
     # Fused kernels round differently, and the compiled graph draws its own noise: close, not equal.
     assert compiled.history[-1].val_loss == pytest.approx(eager.history[-1].val_loss, rel=0.05)
+
+
+def test_bf16_training_is_deterministic_keeps_fp32_weights_and_trains_like_fp32() -> None:
+    fp32, bf16, again = (
+        fit(ModelConfig(2, (32,)), images(256), images(64), TrainConfig(3, 32, 1e-3, seed=4, precision=p))
+        for p in ("fp32", "bf16", "bf16"))
+    assert [r.val_loss for r in bf16.history] == [r.val_loss for r in again.history]
+    assert all(t.dtype == torch.float32 for t in bf16.model.state_dict().values())
+    # Matmuls round to 8 bits of mantissa: the same training, not the same numbers.
+    assert bf16.history[-1].val_loss != fp32.history[-1].val_loss
+    assert bf16.history[-1].val_loss == pytest.approx(fp32.history[-1].val_loss, rel=0.02)

@@ -20,8 +20,12 @@ def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
 
 
 def reconstruction_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """-log p(x|z) per row: Bernoulli cross-entropy from logits, summed over pixels."""
-    return F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(dim=-1)
+    """-log p(x|z) per row: Bernoulli cross-entropy from logits, softplus(l) - x l, summed over pixels."""
+    # softplus(l) = max(l, 0) + log(1 + exp(-|l|)), stable for any l. Not F.binary_cross_entropy_with_logits
+    # or F.softplus: both go through log1p, whose AVX-512 kernel runs 7x slower than log's on this
+    # project's CPU and took a tenth of each training step (README, Speed). Rounding 1 + exp(-|l|) costs
+    # at most 6e-8 nats per pixel.
+    return (F.relu(logits) - x * logits + torch.log(1 + torch.exp(-logits.abs()))).sum(dim=-1)
 
 
 def negative_elbo(

@@ -16,8 +16,21 @@ from vae.io import write_bytes
 from vae.options import ACTIVATIONS
 
 
+class ELU(nn.Module):
+    """ELU (alpha 1): x from zero up, exp(x) - 1 below.
+
+    Not nn.ELU, which computes expm1: torch's AVX-512 expm1 runs 4x slower than exp on this project's
+    CPU, and compiled, this version trains the d=64 model about 15% faster (README, Speed). exp(x) - 1
+    differs from expm1(x) by at most 1.2e-7. The clamp keeps exp from overflowing on the branch `where`
+    does not take, whose gradient would otherwise be 0 * inf = NaN.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.where(x >= 0, x, torch.exp(x.clamp(max=0)) - 1)
+
+
 # ELU keeps a gradient for negative inputs; on this data it trains to a lower loss than ReLU (README).
-ACTIVATION_MODULES: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "elu": nn.ELU, "silu": nn.SiLU}
+ACTIVATION_MODULES: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "elu": ELU, "silu": nn.SiLU}
 
 
 @dataclass(frozen=True)

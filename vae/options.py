@@ -4,3 +4,4 @@ without every stage importing (and depending on) torch's training loop or the t-
 LR_SCHEDULES = ("constant", "cosine")
 TSNE_METHODS = ("opentsne", "sklearn")
 ACTIVATIONS = ("relu", "elu", "silu")
+PRECISIONS = ("fp32", "bf16")  # of the training forward pass; "bf16" is autocast (fp32 weights and loss)
