@@ -18,7 +18,7 @@ import re
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -29,11 +29,17 @@ from stages import params
 from vae import data, embedding, model
 from vae.evaluate import latent_means, split_tensors, to_float_images
 from vae.model import ModelConfig
+from vae.options import PRECISIONS
+from vae.train import TrainConfig
 
 log = logging.getLogger("bench")
 
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 REFERENCE_MODEL = ModelConfig(latent_dim=20, hidden=(400,))  # pytorch/examples' 784-400-20
+DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
+# The loops compile the same loss function for a dozen models side by side; past this many graphs per
+# function dynamo would fall back to eager for the rest (default 8), and time those as if compiled.
+torch._dynamo.config.recompile_limit = 64
 
 
 class Table:
@@ -63,60 +69,68 @@ def verdict(ok: bool) -> str:
 
 
 def bench_loops(table: Table, raw_dir: Path, epochs: int, train_params: dict, d64: dict) -> None:
+    # (b) and its levers run as the pipeline trains: train.compile and train.precision from params.yaml.
+    config = TrainConfig(epochs=epochs + 1, batch_size=128, lr=1e-3, seed=1, compile=train_params["compile"],
+                         precision=train_params["precision"])
+    other_precision = next(p for p in PRECISIONS if p != config.precision)
     with tempfile.TemporaryDirectory(prefix="bench-mnist-") as root:
         dataset = reference.torchvision_mnist(raw_dir, Path(root))
         x = to_float_images(dataset.data)  # the same 60,000 images, held as one tensor
-        ref = loops.reference_epoch_seconds(dataset, epochs)
+        runs = {
+            "a": loops.reference_run(dataset),
+            "b": loops.project_run(x, REFERENCE_MODEL, config),
+            f"`torch.compile` {on_off(not config.compile)}":
+                loops.project_run(x, REFERENCE_MODEL, replace(config, compile=not config.compile)),
+            f"precision {other_precision}":
+                loops.project_run(x, REFERENCE_MODEL, replace(config, precision=other_precision)),
+            "the loss through `F.binary_cross_entropy_with_logits` (log1p)":
+                loops.project_run(x, REFERENCE_MODEL, config, loops.through_log1p),
+            "a `loss.item()` sync every step": loops.project_run(x, REFERENCE_MODEL, config, loops.synced),
+            "1 thread": loops.on_threads(1, loops.project_run(x, REFERENCE_MODEL, config)),
+        }
+        seconds = loops.interleaved_seconds(runs, epochs)
+    ref, ours = seconds.pop("a"), seconds.pop("b")
     table.add("(a) pytorch/examples VAE 784-400-20: torchvision MNIST + `ToTensor` through a `DataLoader`",
               f"{ref:.2f} s/epoch")
-    compile_default = train_params["compile"]
-    ours = loops.project_epoch_seconds(x, REFERENCE_MODEL, epochs, compile=compile_default)
-    table.add(f"(b) the project's loop, same model and data (`train.compile: {str(compile_default).lower()}`)",
-              f"{ours:.2f} s/epoch")
+    table.add(f"(b) the project's loop, same model and data ({settings(config)})", f"{ours:.2f} s/epoch")
     table.add("speed-up of (b) over (a)", f"{ref / ours:.1f}x", f">= 3x: {verdict(ref / ours >= 3)}")
-
-    levers: dict[str, Callable[[], float]] = {
-        f"(b) with `torch.compile` {'off' if compile_default else 'on'}":
-            lambda: loops.project_epoch_seconds(x, REFERENCE_MODEL, epochs, compile=not compile_default),
-        "(b) with a `loss.item()` sync every step":
-            lambda: loops.project_epoch_seconds(x, REFERENCE_MODEL, epochs, compile=compile_default,
-                                                loss_terms=loops.synced),
-        "(b) on 1 thread":
-            lambda: _on_one_thread(lambda: loops.project_epoch_seconds(x, REFERENCE_MODEL, epochs,
-                                                                       compile=compile_default)),
-    }
-    for name, measure in levers.items():
-        seconds = measure()
-        table.add(f"lever: {name}", f"{seconds:.2f} s/epoch ({seconds / ours:.2f}x of (b))")
+    for name, lever in seconds.items():
+        table.add(f"lever: (b) with {name}", f"{lever:.2f} s/epoch ({lever / ours:.2f}x of (b))")
     naive, batched = loops.evaluation_seconds(model.VAE(REFERENCE_MODEL), x[:10_000])
     table.add("lever: ELBO of 10,000 images, batches of 128 with autograd vs batches of 2,000 in `inference_mode`",
               f"{naive:.2f} s vs {batched:.2f} s")
 
-    peak = loops.matmul_gflops()
-    table.add("fp32 matmul peak (`torch.matmul`, 4096 x 4096)", f"{peak:.0f} GFLOP/s")
-    d64_config = ModelConfig(64, tuple(d64["hidden"]), d64["activation"])
+    peaks = {precision: loops.matmul_gflops(DTYPES[precision]) for precision in PRECISIONS}
+    for precision, peak in peaks.items():
+        table.add(f"{precision} matmul peak (`torch.matmul`, 4096 x 4096)", f"{peak:.0f} GFLOP/s")
+    d64_model = ModelConfig(64, tuple(d64["hidden"]), d64["activation"])
+    d64_config = replace(config, batch_size=d64["batch_size"])
     n = 20_000  # a third of an epoch is enough for a steady rate
-    widths = "-".join(map(str, (data.N_PIXELS, *d64_config.hidden, 64)))
-    name = f"default d=64 model ({widths}, {d64_config.activation}, batch {d64['batch_size']})"
-    def images_per_second(compiled: bool) -> float:
-        return n / loops.project_epoch_seconds(x[:n], d64_config, 1, batch_size=d64["batch_size"], compile=compiled)
+    variants = {"default": d64_config, f"`torch.compile` {on_off(not config.compile)}":
+                replace(d64_config, compile=not config.compile),
+                f"precision {other_precision}": replace(d64_config, precision=other_precision)}
+    runs = {name: loops.project_run(x[:n], d64_model, c) for name, c in variants.items()}
+    if d64_model.activation == "elu":
+        runs["torch's `nn.ELU` (expm1)"] = loops.project_run(x[:n], d64_model, d64_config,
+                                                              build=loops.with_torch_elu)
+    rates = {name: n / s for name, s in loops.interleaved_seconds(runs, epochs).items()}
+    widths = "-".join(map(str, (data.N_PIXELS, *d64_model.hidden, 64)))
+    name = f"default d=64 model ({widths}, {d64_model.activation}, batch {d64['batch_size']})"
+    rate = rates.pop("default")
+    gflops = loops.train_flops_per_image(model.VAE(d64_model)) * rate / 1e9
+    table.add(f"{name}: training throughput ({settings(config)}, as the pipeline trains it)", f"{rate:,.0f} images/s")
+    table.add(f"default d=64 model: achieved rate (linear layers) / {config.precision} matmul peak",
+              f"{gflops:.0f} GFLOP/s = {gflops / peaks[config.precision]:.0%}")
+    for lever, lever_rate in rates.items():
+        table.add(f"lever: default d=64 model with {lever}", f"{lever_rate:,.0f} images/s")
 
-    def compile_label(compiled: bool) -> str:
-        return f"`torch.compile` {'on' if compiled else 'off'}"
 
-    rate = images_per_second(compile_default)
-    gflops = loops.train_flops_per_image(model.VAE(d64_config)) * rate / 1e9
-    table.add(f"{name}: training throughput ({compile_label(compile_default)}, as the pipeline runs it)",
-              f"{rate:,.0f} images/s")
-    table.add("default d=64 model: achieved rate (linear layers) / matmul peak",
-              f"{gflops:.0f} GFLOP/s = {gflops / peak:.0%}")
-    table.add(f"lever: {name} with {compile_label(not compile_default)}",
-              f"{images_per_second(not compile_default):,.0f} images/s")
+def on_off(flag: bool) -> str:
+    return "on" if flag else "off"
 
 
-def _on_one_thread(measure: Callable[[], float]) -> float:
-    with loops.threads(1):
-        return measure()
+def settings(config: TrainConfig) -> str:
+    return f"`torch.compile` {on_off(config.compile)}, precision {config.precision}"
 
 
 def bench_tsne(table: Table, prepared: Path, model_path: Path, embed: dict) -> None:
@@ -179,7 +193,8 @@ def main() -> None:
     bench_loops(table, Path("data/mnist"), args.epochs, all_params["train"], all_params["train-d64"])
     bench_tsne(table, Path("data/prepared/mnist.npz"), Path("models/vae-d64.pt"), all_params["embed"])
     text = (f"Measured by `python -m bench` on {datetime.date.today().isoformat()}: {machine()}. "
-            f"Loop times are medians of {args.epochs} epochs after a warm-up epoch; stages and t-SNE ran once."
+            f"Loop times are medians of {args.epochs} epoch{'s' if args.epochs > 1 else ''} after a warm-up epoch, the loops of a group taking turns "
+            f"epoch by epoch; stages and t-SNE ran once."
             f"\n\n{table.markdown()}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text + "\n")

@@ -6,22 +6,25 @@ from __future__ import annotations
 import math
 import statistics
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from bench import reference
 from vae.evaluate import elbo_terms
-from vae.loss import negative_elbo
-from vae.model import VAE, ModelConfig
-from vae.train import LossTerms, TrainConfig, batch_loss_terms, lr_scheduler, train_epoch
+from vae.loss import gaussian_kl, negative_elbo
+from vae.model import ELU, VAE, ModelConfig
+from vae.train import TrainConfig, adam, batch_loss_terms, step_loss_terms, train_epoch
+
+EpochRun = Callable[[], object]  # trains one more epoch of a loop set up beforehand
 
 
-def matmul_gflops(n: int = 4096, repeats: int = 5) -> float:
-    """Best fp32 ``torch.matmul`` rate on two n x n matrices: the machine's practical peak."""
-    a, b = torch.randn(n, n), torch.randn(n, n)
+def matmul_gflops(dtype: torch.dtype = torch.float32, n: int = 4096, repeats: int = 5) -> float:
+    """Best ``torch.matmul`` rate on two n x n matrices of ``dtype``: the machine's practical peak."""
+    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
     torch.matmul(a, b)  # warm-up: thread pool and kernel selection
     best = math.inf
     for _ in range(repeats):
@@ -50,24 +53,59 @@ def threads(n: int) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-def seconds_per_epoch(run_epoch: Callable[[], object], epochs: int) -> float:
-    """Median wall time of ``epochs`` epochs after one untimed warm-up epoch (allocator, compilation)."""
-    run_epoch()
-    times = []
+def on_threads(n: int, run: EpochRun) -> EpochRun:
+    def run_on_n_threads() -> object:
+        with threads(n):
+            return run()
+    return run_on_n_threads
+
+
+def interleaved_seconds(runs: Mapping[str, EpochRun], epochs: int) -> dict[str, float]:
+    """Median seconds per epoch of each run, after one untimed warm-up epoch each (allocator, compilation).
+
+    The runs take turns, one epoch each, so that a shared machine's speed, which drifts by tens of percent
+    from minute to minute, weighs on all of them alike and their ratios hold.
+    """
+    for run in runs.values():
+        run()
+    times: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(epochs):
-        start = time.perf_counter()
-        run_epoch()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for name, run in runs.items():
+            start = time.perf_counter()
+            run()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
-def reference_epoch_seconds(dataset: torch.utils.data.Dataset, epochs: int, seed: int = 1) -> float:
+def reference_run(dataset: torch.utils.data.Dataset, seed: int = 1) -> EpochRun:
     """(a) pytorch/examples: DataLoader over torchvision's MNIST, batch 128, Adam 1e-3."""
     torch.manual_seed(seed)
     model = reference.ExampleVAE()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     loader = torch.utils.data.DataLoader(dataset, batch_size=128, shuffle=True)
-    return seconds_per_epoch(lambda: reference.train_epoch(model, optimizer, loader), epochs)
+    return lambda: reference.train_epoch(model, optimizer, loader)
+
+
+def project_run(x: torch.Tensor, model_config: ModelConfig, config: TrainConfig,
+                loss_terms: Callable = batch_loss_terms, build: Callable[[ModelConfig], VAE] = VAE) -> EpochRun:
+    """(b) the project's loop as ``fit`` sets it up (vae.train): images as one tensor, fused Adam, the
+    step's loss built by ``step_loss_terms`` (autocast, compile) from ``loss_terms``."""
+    torch.manual_seed(config.seed)
+    model = build(model_config)
+    optimizer, scheduler = adam(model, config, len(x))
+    step = step_loss_terms(config, loss_terms)
+    generator = torch.Generator().manual_seed(config.seed)
+    return lambda: train_epoch(model, optimizer, scheduler, x, config.batch_size, 1.0, generator, step)
+
+
+def with_torch_elu(model_config: ModelConfig) -> VAE:
+    """The VAE with torch's nn.ELU (which computes expm1) in place of vae.model.ELU."""
+    model = VAE(model_config)
+    for block in (m for m in model.modules() if isinstance(m, nn.Sequential)):
+        for i, layer in enumerate(block):
+            if isinstance(layer, ELU):
+                block[i] = nn.ELU()
+    return model
 
 
 def synced(model: VAE, batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -77,19 +115,12 @@ def synced(model: VAE, batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]
     return recon, kl
 
 
-def project_epoch_seconds(x: torch.Tensor, model_config: ModelConfig, epochs: int, *, batch_size: int = 128,
-                          compile: bool = False, loss_terms: LossTerms = batch_loss_terms, seed: int = 1) -> float:
-    """(b) the project's loop (vae.train.train_epoch): images as one tensor, fused Adam."""
-    torch.manual_seed(seed)
-    model = VAE(model_config)
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, fused=True)
-    config = TrainConfig(epochs=epochs + 1, batch_size=batch_size, lr=1e-3, seed=seed)
-    scheduler = lr_scheduler(optimizer, config, steps_per_epoch=math.ceil(len(x) / batch_size))
-    if compile:
-        loss_terms = torch.compile(loss_terms, dynamic=False)
-    generator = torch.Generator().manual_seed(seed)
-    return seconds_per_epoch(
-        lambda: train_epoch(model, optimizer, scheduler, x, batch_size, 1.0, generator, loss_terms), epochs)
+def through_log1p(model: VAE, batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The project's loss terms with the reconstruction term from ``F.binary_cross_entropy_with_logits``
+    (which goes through log1p) instead of vae.loss's log(1 + exp)."""
+    logits, mu, logvar = (t.float() for t in model(batch))
+    recon = F.binary_cross_entropy_with_logits(logits, batch, reduction="none").sum(dim=-1)
+    return recon.mean(), gaussian_kl(mu, logvar).mean()
 
 
 def evaluation_seconds(model: VAE, x: torch.Tensor) -> tuple[float, float]:
@@ -104,4 +135,3 @@ def evaluation_seconds(model: VAE, x: torch.Tensor) -> tuple[float, float]:
     start = time.perf_counter()
     elbo_terms(model, x, seed=0)
     return naive, time.perf_counter() - start
-

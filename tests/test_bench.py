@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench import pipeline, reference
+from bench import loops, pipeline, reference
 from bench.__main__ import BEGIN, END, splice
 from conftest import ROOT
 from vae import data
@@ -18,6 +18,13 @@ def test_reference_dataset_is_the_vendored_training_set(tmp_path: Path) -> None:
     ours = data.load_split(ROOT / "data/mnist", "train", data.read_checksums(ROOT / "data/mnist/SHA256SUMS"))
     assert len(dataset) == 60_000
     assert np.array_equal(dataset.data.numpy(), ours.images)
+
+
+def test_loops_take_turns_after_one_warm_up_epoch_each() -> None:
+    calls: list[str] = []
+    seconds = loops.interleaved_seconds({name: lambda name=name: calls.append(name) for name in "abc"}, epochs=2)
+    assert calls == list("abc" * 3)
+    assert list(seconds) == list("abc") and all(s >= 0 for s in seconds.values())
 
 
 def test_table_goes_between_the_markers(tmp_path: Path) -> None:
