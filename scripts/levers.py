@@ -1,11 +1,12 @@
 """Train VAEs under variations of one recipe and print what each bought: the README's levers table.
 
-    python scripts/levers.py                 # every variation below (about half an hour on 2 cores)
+    python scripts/levers.py                 # every variation below (about 45 minutes on 2 cores)
     python scripts/levers.py cosine-30 bs64  # some of them
 
 Each variation overrides a fixed base recipe (the pipeline's d=64 settings before this study: ReLU,
 batches of 128, Adam at a constant 1e-3, 30 epochs, seed 64), so that rows stay comparable whatever
-params.yaml holds now; data and evaluation are the pipeline's. Training is eager (no torch.compile).
+params.yaml holds now; data and evaluation are the pipeline's. Training is eager and fp32 unless a
+variation says otherwise.
 Rows are appended to --out as JSON lines, so runs can be split up.
 """
 
@@ -28,7 +29,8 @@ from vae.model import ModelConfig  # noqa: E402
 from vae.train import TrainConfig, fit  # noqa: E402
 
 BASE: dict[str, Any] = {"latent_dim": 64, "hidden": [512, 256], "activation": "relu", "epochs": 30, "batch_size": 128, "lr": 0.001,
-                        "lr_schedule": "constant", "kl_warmup_epochs": 0, "seed": 64}
+                        "lr_schedule": "constant", "kl_warmup_epochs": 0, "seed": 64, "compile": False,
+                        "precision": "fp32"}
 VARIATIONS: dict[str, dict[str, Any]] = {
     "relu-constant-30": {"activation": "relu", "epochs": 30, "lr_schedule": "constant"},
     "relu-cosine-30": {"activation": "relu", "epochs": 30, "lr_schedule": "cosine"},
@@ -46,11 +48,21 @@ VARIATIONS: dict[str, dict[str, Any]] = {
     "d2-relu-cosine-15": {"latent_dim": 2, "seed": 2, "epochs": 15, "lr_schedule": "cosine"},
     "d2-relu-bs64-cosine-15": {"latent_dim": 2, "seed": 2, "epochs": 15, "lr_schedule": "cosine", "batch_size": 64},
 }
+# train.precision: bf16 autocast against fp32, both compiled as the pipeline trains; at d=2 from two seeds.
+PRECISION_RUNS: dict[str, tuple[str, dict[str, Any]]] = {  # name: (the variation it repeats, overrides)
+    "elu-bs64-cosine-15": ("elu-bs64-cosine-15", {}),
+    "d2-relu-bs64-cosine-15": ("d2-relu-bs64-cosine-15", {}),
+    "d2-relu-bs64-cosine-15-seed7": ("d2-relu-bs64-cosine-15", {"seed": 7}),
+}
+VARIATIONS.update({f"{name}-compiled-{precision}": {**VARIATIONS[source], **overrides, "compile": True,
+                                                     "precision": precision}
+                   for name, (source, overrides) in PRECISION_RUNS.items() for precision in ("fp32", "bf16")})
 
 
 def run(name: str, block: dict[str, Any], x: dict[str, torch.Tensor]) -> dict[str, Any]:
     config = TrainConfig(epochs=block["epochs"], batch_size=block["batch_size"], lr=block["lr"], seed=block["seed"],
-                         lr_schedule=block["lr_schedule"], kl_warmup_epochs=block["kl_warmup_epochs"])
+                         lr_schedule=block["lr_schedule"], kl_warmup_epochs=block["kl_warmup_epochs"],
+                         compile=block["compile"], precision=block["precision"])
     model_config = ModelConfig(block["latent_dim"], tuple(block["hidden"]), block["activation"])
     result = fit(model_config, x["train"], x["val"], config)
     test = elbo_terms(result.model, x["test"], seed=block["seed"])
