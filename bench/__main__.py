@@ -30,16 +30,13 @@ from vae import data, embedding, model
 from vae.evaluate import latent_means, split_tensors, to_float_images
 from vae.model import ModelConfig
 from vae.options import PRECISIONS
-from vae.train import TrainConfig
+from vae.train import PRECISION_DTYPES, TrainConfig
 
 log = logging.getLogger("bench")
 
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
+D64_IMAGES = 20_000  # per timed pass of the d=64 model: a third of an epoch is enough for a steady rate
 REFERENCE_MODEL = ModelConfig(latent_dim=20, hidden=(400,))  # pytorch/examples' 784-400-20
-DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
-# The loops compile the same loss function for a dozen models side by side; past this many graphs per
-# function dynamo would fall back to eager for the rest (default 8), and time those as if compiled.
-torch._dynamo.config.recompile_limit = 64
 
 
 class Table:
@@ -68,6 +65,9 @@ def verdict(ok: bool) -> str:
     return "met" if ok else "**missed**"
 
 
+# The loops compile the same loss function for a dozen models side by side; past 8 graphs per function
+# (dynamo's default limit) the rest would fall back to eager and be timed as if compiled.
+@torch._dynamo.config.patch(recompile_limit=64)
 def bench_loops(table: Table, raw_dir: Path, epochs: int, train_params: dict, d64: dict) -> None:
     # (b) and its levers run as the pipeline trains: train.compile and train.precision from params.yaml.
     config = TrainConfig(epochs=epochs + 1, batch_size=128, lr=1e-3, seed=1, compile=train_params["compile"],
@@ -100,24 +100,24 @@ def bench_loops(table: Table, raw_dir: Path, epochs: int, train_params: dict, d6
     table.add("lever: ELBO of 10,000 images, batches of 128 with autograd vs batches of 2,000 in `inference_mode`",
               f"{naive:.2f} s vs {batched:.2f} s")
 
-    peaks = {precision: loops.matmul_gflops(DTYPES[precision]) for precision in PRECISIONS}
+    peaks = {precision: loops.matmul_gflops(PRECISION_DTYPES[precision]) for precision in PRECISIONS}
     for precision, peak in peaks.items():
         table.add(f"{precision} matmul peak (`torch.matmul`, 4096 x 4096)", f"{peak:.0f} GFLOP/s")
-    d64_model = ModelConfig(64, tuple(d64["hidden"]), d64["activation"])
-    d64_config = replace(config, batch_size=d64["batch_size"])
-    n = 20_000  # a third of an epoch is enough for a steady rate
-    variants = {"default": d64_config, f"`torch.compile` {on_off(not config.compile)}":
-                replace(d64_config, compile=not config.compile),
-                f"precision {other_precision}": replace(d64_config, precision=other_precision)}
-    runs = {name: loops.project_run(x[:n], d64_model, c) for name, c in variants.items()}
-    if d64_model.activation == "elu":
-        runs["torch's `nn.ELU` (expm1)"] = loops.project_run(x[:n], d64_model, d64_config,
+    d64_arch = ModelConfig(64, tuple(d64["hidden"]), d64["activation"])
+    d64_train = replace(config, batch_size=d64["batch_size"])
+    n = D64_IMAGES
+    variants = {"default": d64_train, f"`torch.compile` {on_off(not config.compile)}":
+                replace(d64_train, compile=not config.compile),
+                f"precision {other_precision}": replace(d64_train, precision=other_precision)}
+    runs = {name: loops.project_run(x[:n], d64_arch, c) for name, c in variants.items()}
+    if d64_arch.activation == "elu":
+        runs["torch's `nn.ELU` (expm1)"] = loops.project_run(x[:n], d64_arch, d64_train,
                                                               build=loops.with_torch_elu)
     rates = {name: n / s for name, s in loops.interleaved_seconds(runs, epochs).items()}
-    widths = "-".join(map(str, (data.N_PIXELS, *d64_model.hidden, 64)))
-    name = f"default d=64 model ({widths}, {d64_model.activation}, batch {d64['batch_size']})"
+    widths = "-".join(map(str, (data.N_PIXELS, *d64_arch.hidden, 64)))
+    name = f"default d=64 model ({widths}, {d64_arch.activation}, batch {d64['batch_size']})"
     rate = rates.pop("default")
-    gflops = loops.train_flops_per_image(model.VAE(d64_model)) * rate / 1e9
+    gflops = loops.train_flops_per_image(model.VAE(d64_arch)) * rate / 1e9
     table.add(f"{name}: training throughput ({settings(config)}, as the pipeline trains it)", f"{rate:,.0f} images/s")
     table.add(f"default d=64 model: achieved rate (linear layers) / {config.precision} matmul peak",
               f"{gflops:.0f} GFLOP/s = {gflops / peaks[config.precision]:.0%}")
@@ -126,10 +126,12 @@ def bench_loops(table: Table, raw_dir: Path, epochs: int, train_params: dict, d6
 
 
 def on_off(flag: bool) -> str:
+    """'on' or 'off', as the table words a setting."""
     return "on" if flag else "off"
 
 
 def settings(config: TrainConfig) -> str:
+    """The settings of ``config`` that the loop rows vary."""
     return f"`torch.compile` {on_off(config.compile)}, precision {config.precision}"
 
 
@@ -177,7 +179,7 @@ def splice(readme: Path, text: str) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--epochs", type=int, default=3, help="timed epochs per loop, after one warm-up (default 3)")
+    ap.add_argument("--epochs", type=int, default=3, help="timed passes per loop, after one untimed (default 3)")
     ap.add_argument("--skip-pipeline", action="store_true", help="do not rerun and time the pipeline stages")
     ap.add_argument("--out", type=Path, default=Path("bench/results.md"), help="Markdown table (default %(default)s)")
     ap.add_argument("--readme", type=Path, help="also put the table between the bench markers of this file")
@@ -192,9 +194,10 @@ def main() -> None:
         bench_pipeline(table, Path.cwd())
     bench_loops(table, Path("data/mnist"), args.epochs, all_params["train"], all_params["train-d64"])
     bench_tsne(table, Path("data/prepared/mnist.npz"), Path("models/vae-d64.pt"), all_params["embed"])
+    passes = f"{args.epochs} pass{'es' if args.epochs > 1 else ''}"
     text = (f"Measured by `python -m bench` on {datetime.date.today().isoformat()}: {machine()}. "
-            f"Loop times are medians of {args.epochs} epoch{'s' if args.epochs > 1 else ''} after a warm-up epoch, the loops of a group taking turns "
-            f"epoch by epoch; stages and t-SNE ran once."
+            f"Loop times are medians of {passes} (epochs of 60,000 images; for the d=64 model, of {D64_IMAGES:,}) after "
+            f"an untimed one, the loops of a group taking turns pass by pass; stages and t-SNE ran once."
             f"\n\n{table.markdown()}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text + "\n")

@@ -17,7 +17,7 @@ from bench import reference
 from vae.evaluate import elbo_terms
 from vae.loss import gaussian_kl, negative_elbo
 from vae.model import ELU, VAE, ModelConfig
-from vae.train import TrainConfig, adam, batch_loss_terms, step_loss_terms, train_epoch
+from vae.train import LossTerms, TrainConfig, adam_with_schedule, batch_loss_terms, step_loss_terms, train_epoch
 
 EpochRun = Callable[[], object]  # trains one more epoch of a loop set up beforehand
 
@@ -54,6 +54,7 @@ def threads(n: int) -> Iterator[None]:
 
 
 def on_threads(n: int, run: EpochRun) -> EpochRun:
+    """``run`` on ``n`` torch threads, the previous count restored after each epoch."""
     def run_on_n_threads() -> object:
         with threads(n):
             return run()
@@ -87,12 +88,12 @@ def reference_run(dataset: torch.utils.data.Dataset, seed: int = 1) -> EpochRun:
 
 
 def project_run(x: torch.Tensor, model_config: ModelConfig, config: TrainConfig,
-                loss_terms: Callable = batch_loss_terms, build: Callable[[ModelConfig], VAE] = VAE) -> EpochRun:
+                loss_terms: LossTerms = batch_loss_terms, build: Callable[[ModelConfig], VAE] = VAE) -> EpochRun:
     """(b) the project's loop as ``fit`` sets it up (vae.train): images as one tensor, fused Adam, the
     step's loss built by ``step_loss_terms`` (autocast, compile) from ``loss_terms``."""
     torch.manual_seed(config.seed)
     model = build(model_config)
-    optimizer, scheduler = adam(model, config, len(x))
+    optimizer, scheduler = adam_with_schedule(model, config, len(x))
     step = step_loss_terms(config, loss_terms)
     generator = torch.Generator().manual_seed(config.seed)
     return lambda: train_epoch(model, optimizer, scheduler, x, config.batch_size, 1.0, generator, step)
@@ -101,10 +102,14 @@ def project_run(x: torch.Tensor, model_config: ModelConfig, config: TrainConfig,
 def with_torch_elu(model_config: ModelConfig) -> VAE:
     """The VAE with torch's nn.ELU (which computes expm1) in place of vae.model.ELU."""
     model = VAE(model_config)
+    swapped = 0
     for block in (m for m in model.modules() if isinstance(m, nn.Sequential)):
         for i, layer in enumerate(block):
             if isinstance(layer, ELU):
                 block[i] = nn.ELU()
+                swapped += 1
+    if not swapped:
+        raise ValueError(f"no vae.model.ELU to replace in a model with activation {model_config.activation!r}")
     return model
 
 

@@ -24,7 +24,7 @@ def test_loops_take_turns_after_one_warm_up_epoch_each() -> None:
     calls: list[str] = []
     seconds = loops.interleaved_seconds({name: lambda name=name: calls.append(name) for name in "abc"}, epochs=2)
     assert calls == list("abc" * 3)
-    assert list(seconds) == list("abc") and all(s >= 0 for s in seconds.values())
+    assert list(seconds) == list("abc")
 
 
 def test_table_goes_between_the_markers(tmp_path: Path) -> None:

@@ -52,3 +52,10 @@ def test_reconstruction_term_matches_torchs_cross_entropy_from_logits_at_any_sca
     # float32 against float64 on sums of thousands of nats: within 1e-6 relative.
     assert torch.allclose(ours, exact, rtol=1e-6, atol=1e-3)
     assert torch.isfinite(reconstruction_nll(torch.tensor([[-1e4, 1e4]]), torch.tensor([[0.0, 1.0]]))).all()
+
+
+def test_reconstruction_gradient_is_sigmoid_minus_target_including_at_zero() -> None:
+    logits = torch.tensor([[-30.0, -2.0, 0.0, 0.0, 3.0, 30.0]], requires_grad=True)
+    x = torch.tensor([[0.0, 0.5, 0.25, 1.0, 1.0, 0.75]])
+    reconstruction_nll(logits, x).sum().backward()
+    assert torch.allclose(logits.grad, torch.sigmoid(logits.detach()) - x, atol=1e-7)

@@ -67,9 +67,11 @@ def test_warm_up_and_schedule_train_and_report_the_unweighted_loss() -> None:
     assert len(result.history) == 3
 
 
-def test_compiled_loss_is_deterministic_and_trains_like_the_eager_one() -> None:
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_compiled_loss_is_deterministic_and_trains_like_the_eager_one(precision: str) -> None:
     eager, compiled, again = (
-        fit(ModelConfig(2, (32,), "elu"), images(256), images(64), TrainConfig(2, 32, 1e-3, seed=3, compile=c))
+        fit(ModelConfig(2, (32,), "elu"), images(256), images(64),
+            TrainConfig(2, 32, 1e-3, seed=3, compile=c, precision=precision))
         for c in (False, True, True))
     assert [r.val_loss for r in compiled.history] == [r.val_loss for r in again.history]
     # Fused kernels round differently, and the compiled graph draws its own noise: close, not equal.
