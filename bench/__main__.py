@@ -72,17 +72,13 @@ def bench_loops(table: Table, raw_dir: Path, epochs: int, train_params: dict, d6
     # (b) and its levers run as the pipeline trains: train.compile and train.precision from params.yaml.
     config = TrainConfig(epochs=epochs + 1, batch_size=128, lr=1e-3, seed=1, compile=train_params["compile"],
                          precision=train_params["precision"])
-    other_precision = next(p for p in PRECISIONS if p != config.precision)
     with tempfile.TemporaryDirectory(prefix="bench-mnist-") as root:
         dataset = reference.torchvision_mnist(raw_dir, Path(root))
         x = to_float_images(dataset.data)  # the same 60,000 images, held as one tensor
         runs = {
             "a": loops.reference_run(dataset),
             "b": loops.project_run(x, REFERENCE_MODEL, config),
-            f"`torch.compile` {on_off(not config.compile)}":
-                loops.project_run(x, REFERENCE_MODEL, replace(config, compile=not config.compile)),
-            f"precision {other_precision}":
-                loops.project_run(x, REFERENCE_MODEL, replace(config, precision=other_precision)),
+            **{name: loops.project_run(x, REFERENCE_MODEL, c) for name, c in switched_settings(config).items()},
             "the loss through `F.binary_cross_entropy_with_logits` (log1p)":
                 loops.project_run(x, REFERENCE_MODEL, config, loops.through_log1p),
             "a `loss.item()` sync every step": loops.project_run(x, REFERENCE_MODEL, config, loops.synced),
@@ -105,15 +101,12 @@ def bench_loops(table: Table, raw_dir: Path, epochs: int, train_params: dict, d6
         table.add(f"{precision} matmul peak (`torch.matmul`, 4096 x 4096)", f"{peak:.0f} GFLOP/s")
     d64_arch = ModelConfig(64, tuple(d64["hidden"]), d64["activation"])
     d64_train = replace(config, batch_size=d64["batch_size"])
-    n = D64_IMAGES
-    variants = {"default": d64_train, f"`torch.compile` {on_off(not config.compile)}":
-                replace(d64_train, compile=not config.compile),
-                f"precision {other_precision}": replace(d64_train, precision=other_precision)}
-    runs = {name: loops.project_run(x[:n], d64_arch, c) for name, c in variants.items()}
+    x64 = x[:D64_IMAGES]
+    variants = {"default": d64_train, **switched_settings(d64_train)}
+    runs = {name: loops.project_run(x64, d64_arch, c) for name, c in variants.items()}
     if d64_arch.activation == "elu":
-        runs["torch's `nn.ELU` (expm1)"] = loops.project_run(x[:n], d64_arch, d64_train,
-                                                              build=loops.with_torch_elu)
-    rates = {name: n / s for name, s in loops.interleaved_seconds(runs, epochs).items()}
+        runs["torch's `nn.ELU` (expm1)"] = loops.project_run(x64, d64_arch, d64_train, build=loops.with_torch_elu)
+    rates = {name: len(x64) / s for name, s in loops.interleaved_seconds(runs, epochs).items()}
     widths = "-".join(map(str, (data.N_PIXELS, *d64_arch.hidden, 64)))
     name = f"default d=64 model ({widths}, {d64_arch.activation}, batch {d64['batch_size']})"
     rate = rates.pop("default")
@@ -123,6 +116,13 @@ def bench_loops(table: Table, raw_dir: Path, epochs: int, train_params: dict, d6
               f"{gflops:.0f} GFLOP/s = {gflops / peaks[config.precision]:.0%}")
     for lever, lever_rate in rates.items():
         table.add(f"lever: default d=64 model with {lever}", f"{lever_rate:,.0f} images/s")
+
+
+def switched_settings(config: TrainConfig) -> dict[str, TrainConfig]:
+    """``config`` with one pipeline setting switched at a time, named as the lever rows name them."""
+    other_precision = next(p for p in PRECISIONS if p != config.precision)
+    return {f"`torch.compile` {on_off(not config.compile)}": replace(config, compile=not config.compile),
+            f"precision {other_precision}": replace(config, precision=other_precision)}
 
 
 def on_off(flag: bool) -> str:
