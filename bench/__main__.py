@@ -15,6 +15,7 @@ import logging
 import os
 import platform
 import re
+import subprocess
 import sys
 import tempfile
 import time
@@ -25,16 +26,16 @@ import numpy as np
 import torch
 
 from bench import loops, pipeline, reference
-from stages import params
-from vae import data, embedding, model
+from stages import embed, params, train
+from vae import data, embedding, hardware, model
 from vae.evaluate import latent_means, split_tensors, to_float_images
 from vae.model import ModelConfig
-from vae.options import PRECISIONS
-from vae.train import PRECISION_DTYPES, TrainConfig
+from vae.train import PRECISION_DTYPES, PRECISIONS, TrainConfig
 
 log = logging.getLogger("bench")
 
-BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
+# The README keeps one table per machine kind, each between its own pair of markers.
+BEGIN, END = "<!-- bench:begin {kind} -->", "<!-- bench:end {kind} -->"
 D64_IMAGES = 20_000  # per timed pass of the d=64 model: a third of an epoch is enough for a steady rate
 REFERENCE_MODEL = ModelConfig(latent_dim=20, hidden=(400,))  # pytorch/examples' 784-400-20
 
@@ -52,13 +53,20 @@ class Table:
         return "\n".join(lines + [f"| {m} | {v} | {t} |" for m, v, t in self.rows])
 
 
-def machine() -> str:
-    cpuinfo = Path("/proc/cpuinfo")
-    names = re.findall(r"^model name\s*:\s*(.+)$", cpuinfo.read_text(), re.M) if cpuinfo.is_file() else []
+def machine(cpu: hardware.Hardware, precision_setting: str) -> str:
     memory_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return (f"{names[0] if names else platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-            f"{memory_gib:.0f} GiB, {torch.get_num_threads()} torch threads (the loops run on the CPU); "
-            f"PyTorch {torch.__version__}, Python {platform.python_version()}")
+    flags = ", ".join(f"`{f}`" for f in cpu.bf16_flags) or f"none of {', '.join(hardware.BF16_CPU_FLAGS)}"
+    return (f"{cpu.name}, {os.cpu_count()} cores, {memory_gib:.0f} GiB, {torch.get_num_threads()} torch threads "
+            f"(the loops run on the CPU); PyTorch {torch.__version__}, Python {platform.python_version()}. "
+            f"Native bf16 flags: {flags}, so `train.precision: {precision_setting}` trains in "
+            f"{hardware.resolve_precision(precision_setting, cpu)}")
+
+
+def commit() -> str:
+    """The short hash of HEAD, marked when the working tree has changes beside it."""
+    head = subprocess.run(["git", "rev-parse", "--short=7", "HEAD"], capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "diff", "--quiet", "HEAD"]).returncode != 0
+    return f"`{head or 'unknown'}`{' plus uncommitted changes' if dirty else ''}"
 
 
 def verdict(ok: bool) -> str:
@@ -68,10 +76,11 @@ def verdict(ok: bool) -> str:
 # The loops compile the same loss function for a dozen models side by side; past 8 graphs per function
 # (dynamo's default limit) the rest would fall back to eager and be timed as if compiled.
 @torch._dynamo.config.patch(recompile_limit=64)
-def bench_loops(table: Table, raw_dir: Path, epochs: int, train_params: dict, d64: dict) -> None:
-    # (b) and its levers run as the pipeline trains: train.compile and train.precision from params.yaml.
+def bench_loops(table: Table, raw_dir: Path, epochs: int, train_params: dict, d64: dict, precision: str) -> None:
+    # (b) and its levers run as the pipeline trains: train.compile from params.yaml, and the precision
+    # train.precision resolves to on this machine.
     config = TrainConfig(epochs=epochs + 1, batch_size=128, lr=1e-3, seed=1, compile=train_params["compile"],
-                         precision=train_params["precision"])
+                         precision=precision)
     with tempfile.TemporaryDirectory(prefix="bench-mnist-") as root:
         dataset = reference.torchvision_mnist(raw_dir, Path(root))
         x = to_float_images(dataset.data)  # the same 60,000 images, held as one tensor
@@ -119,10 +128,14 @@ def bench_loops(table: Table, raw_dir: Path, epochs: int, train_params: dict, d6
 
 
 def switched_settings(config: TrainConfig) -> dict[str, TrainConfig]:
-    """``config`` with one pipeline setting switched at a time, named as the lever rows name them."""
+    """``config`` with each pipeline setting switched, then both, named as the lever rows name them: on a
+    machine whose default precision is the other one, the last row is what the compile lever is there."""
     other_precision = next(p for p in PRECISIONS if p != config.precision)
-    return {f"`torch.compile` {on_off(not config.compile)}": replace(config, compile=not config.compile),
-            f"precision {other_precision}": replace(config, precision=other_precision)}
+    compile_switched = f"`torch.compile` {on_off(not config.compile)}"
+    return {compile_switched: replace(config, compile=not config.compile),
+            f"precision {other_precision}": replace(config, precision=other_precision),
+            f"precision {other_precision} and {compile_switched}":
+                replace(config, precision=other_precision, compile=not config.compile)}
 
 
 def on_off(flag: bool) -> str:
@@ -168,12 +181,27 @@ def bench_pipeline(table: Table, repo: Path) -> None:
     table.add("`dvc repro` with nothing to do", f"{noop:.1f} s", f"< 5 s: {verdict(noop < 5)}")
 
 
-def splice(readme: Path, text: str) -> None:
+def machine_kind(cpu_name: str) -> str:
+    """A marker-safe key for a CPU model: 'AMD EPYC 9R14' -> 'amd-epyc-9r14'."""
+    return "-".join(re.findall(r"[a-z0-9]+", cpu_name.lower().replace("(r)", "").replace("(tm)", ""))) or "unknown"
+
+
+def splice(readme: Path, text: str, kind: str) -> None:
+    """Put ``text`` between the markers of ``kind``: in place of that kind's table, or after the last
+    table of another kind when this kind has none yet."""
     content = readme.read_text()
-    if BEGIN not in content or END not in content:
-        raise SystemExit(f"{readme} has no {BEGIN} ... {END} markers to put the table between")
-    head, rest = content.split(BEGIN, 1)
-    readme.write_text(f"{head}{BEGIN}\n{text}\n{END}{rest.split(END, 1)[1]}")
+    begin, end = BEGIN.format(kind=kind), END.format(kind=kind)
+    block = f"{begin}\n{text}\n{end}"
+    if begin in content and end in content:
+        head, rest = content.split(begin, 1)
+        readme.write_text(f"{head}{block}{rest.split(end, 1)[1]}")
+        return
+    last_end = list(re.finditer(END.format(kind=r"[a-z0-9-]+"), content))
+    if not last_end:
+        raise SystemExit(f"{readme} has no {BEGIN.format(kind='<kind>')} ... {END.format(kind='<kind>')} markers "
+                         "to put the table between")
+    cut = last_end[-1].end()
+    readme.write_text(f"{content[:cut]}\n\n{block}{content[cut:]}")
 
 
 def main() -> None:
@@ -188,21 +216,25 @@ def main() -> None:
         ap.error(f"--epochs must be an integer >= 1, got {args.epochs}")
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s bench: %(message)s",
                         datefmt="%H:%M:%S")
-    all_params = params.load()
+    all_params = params.load(Path("params.yaml"), {**train.schema(64), **embed.SCHEMA})
+    cpu = hardware.describe(torch.device("cpu"))
+    precision = hardware.resolve_precision(all_params["train"]["precision"], cpu)
+    log.info("%s", machine(cpu, all_params["train"]["precision"]))
     table = Table()
     if not args.skip_pipeline:
         bench_pipeline(table, Path.cwd())
-    bench_loops(table, Path("data/mnist"), args.epochs, all_params["train"], all_params["train-d64"])
+    bench_loops(table, Path("data/mnist"), args.epochs, all_params["train"], all_params["train-d64"], precision)
     bench_tsne(table, Path("data/prepared/mnist.npz"), Path("models/vae-d64.pt"), all_params["embed"])
     passes = f"{args.epochs} pass{'es' if args.epochs > 1 else ''}"
-    text = (f"Measured by `python -m bench` on {datetime.date.today().isoformat()}: {machine()}. "
+    text = (f"Measured by `python -m bench` on {datetime.date.today().isoformat()} at commit {commit()}: "
+            f"{machine(cpu, all_params['train']['precision'])}. "
             f"Loop times are medians of {passes} (epochs of 60,000 images; for the d=64 model, of {D64_IMAGES:,}) after "
             f"an untimed one, the loops of a group taking turns pass by pass; stages and t-SNE ran once."
             f"\n\n{table.markdown()}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text + "\n")
     if args.readme:
-        splice(args.readme, text)
+        splice(args.readme, text, machine_kind(cpu.name))
     print(text)
 
 

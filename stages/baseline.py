@@ -8,23 +8,31 @@ import logging
 from pathlib import Path
 
 from stages import cli, params
+from stages.params import choice, int_list, integer, positive_number
 from vae import data, model
 from vae.evaluate import elbo_terms, split_tensors
 from vae.io import write_json
-from vae.train import TrainConfig, fit, resolve_device
+from vae.train import DEVICES, TrainConfig, fit, resolve_device
 
 log = logging.getLogger(__name__)
 
 
+def schema(dims: list[int]) -> params.Schema:
+    """The baseline block, the device, and the epochs and seed of each model a baseline is compared with."""
+    compared = {f"train-d{d}.{key}": integer(lo) for d in dims for key, lo in (("epochs", 1), ("seed", 0))}
+    return {"baseline": {"hidden": int_list(1), "batch_size": integer(1), "lr": positive_number()},
+            "train.device": choice(*DEVICES), **compared}
+
+
 def main(args: argparse.Namespace) -> None:
-    all_params = params.load(args.params)
+    all_params = params.load(args.params, schema(args.dims))
     p = all_params["baseline"]
     device = resolve_device(all_params["train"]["device"])
     x = split_tensors(data.load_prepared(args.data), device)
     metrics = {}
     for d in args.dims:
         # Same epochs and seed as the model it is compared with; everything else is the plain recipe.
-        ours = params.train_block(all_params, d)
+        ours = all_params[f"train-d{d}"]
         config = TrainConfig(epochs=ours["epochs"], batch_size=p["batch_size"], lr=p["lr"], seed=ours["seed"])
         hidden = tuple(p["hidden"])
         log.info("baseline d=%d: %s, %d epochs", d, "-".join(map(str, (data.N_PIXELS, *hidden, d))), config.epochs)

@@ -1,11 +1,11 @@
-"""What every stage shares: logging to stderr, and known failures as one line instead of a traceback."""
+"""What every stage shares: logging to stderr, and known failures as one line instead of a traceback.
+Every stage depends on this file: keep it small, and put what one stage needs in that stage."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import os
-import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -44,20 +44,3 @@ def run(stage: str, main: Callable[[argparse.Namespace], None], args: argparse.N
     except KeyboardInterrupt:
         print(f"{stage}: interrupted; its metrics were not written and dvc.lock was not updated", file=sys.stderr)
         sys.exit(130)
-
-
-CODE_PATHS = ("stages", "vae", "dvc.yaml", "report/report.tex")
-
-
-def git_commit() -> str:
-    """Short hash of HEAD, flagged when the code differs from it; ``unknown`` outside git.
-
-    Only code counts: during a run the outputs always differ from HEAD, and params are reported separately.
-    """
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short=10", "HEAD"], capture_output=True, text=True,
-                              check=True).stdout.strip()
-        clean = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", *CODE_PATHS]).returncode == 0
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return head if clean else f"{head} with uncommitted code changes"

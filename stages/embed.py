@@ -8,39 +8,49 @@ from pathlib import Path
 
 import torch
 
-from stages import cli, params
-from vae import data, embedding, model
-from vae.errors import PipelineError
+from stages import checkpoints, cli, params
+from stages.params import choice, integer, positive_number
+from vae import data, embedding
 from vae.evaluate import latent_means, split_tensors
-from vae.figures import digit_scatter
 from vae.io import write_csv, write_json
 from vae.progress import progress
 
 log = logging.getLogger(__name__)
 
+SCHEMA = {"embed": {
+    "knn_k": integer(1),
+    "tsne_perplexity": positive_number(),
+    "tsne_method": choice(*embedding.TSNE_METHODS),
+    "seed": integer(0),
+}}
+
+
+def check_sizes(p: dict, splits: dict[str, data.Split], source: Path) -> None:
+    """The neighbour counts must fit the prepared data (data.train_size, data.test_size)."""
+    n_train, n_test = len(splits["train"].labels), len(splits["test"].labels)
+    if p["knn_k"] > n_train:
+        raise params.ParamError(f"{source}: embed.knn_k = {p['knn_k']}: expected at most the {n_train} prepared "
+                                "training images (data.train_size), the neighbours to choose from")
+    if p["tsne_perplexity"] >= n_test:
+        raise params.ParamError(f"{source}: embed.tsne_perplexity = {p['tsne_perplexity']}: expected less than the "
+                                f"{n_test} prepared test images (data.test_size), the points t-SNE embeds")
+
 
 def main(args: argparse.Namespace) -> None:
-    all_params = params.load(args.params)
-    p = all_params["embed"]
+    all_params = params.read(args.params)
+    p = params.validate(all_params, SCHEMA, str(args.params))["embed"]
     splits = data.load_prepared(args.data)
+    check_sizes(p, splits, args.params)
     x = split_tensors(splits, torch.device("cpu"))
     train_labels, test_labels = splits["train"].labels, splits["test"].labels
     metrics = {}
     for d in progress(args.dims, desc="embed", unit="model"):
-        path = args.models / f"vae-d{d}.pt"
-        vae, settings = model.load(path)
-        # A model trained under other settings than params.yaml now holds would give stale results.
-        if settings != (expected := params.train_block(all_params, d)):
-            raise PipelineError(f"{path} was trained with {settings}, but params.yaml block train-d{d} is now "
-                                f"{expected}; run `dvc repro` to retrain it")
+        vae = checkpoints.load_current(args.models, d, all_params)
         train_means, test_means = (latent_means(vae, x[s]).numpy() for s in ("train", "test"))
         view = embedding.view_2d(test_means, perplexity=p["tsne_perplexity"], seed=p["seed"], method=p["tsne_method"])
         write_csv(args.plots / f"embed-d{d}.csv",
                   [{"x": round(float(a), 4), "y": round(float(b), 4), "label": int(c)}
                    for (a, b), c in zip(view, test_labels)])
-        if d > 2:
-            digit_scatter(view, test_labels, f"d={d}: t-SNE of test-set latent means", "t-SNE 1", "t-SNE 2",
-                          args.plots / f"tsne-d{d}.png")
         metrics[f"d{d}"] = {
             "knn_accuracy": round(embedding.knn_accuracy(train_means, train_labels, test_means, test_labels,
                                                          p["knn_k"]), 4),
@@ -58,5 +68,5 @@ if __name__ == "__main__":
     ap.add_argument("--data", type=Path, required=True, help="prepared arrays from prepare-data")
     ap.add_argument("--models", type=Path, required=True, help="directory holding vae-d<d>.pt")
     ap.add_argument("--metrics", type=Path, required=True, help="metrics JSON")
-    ap.add_argument("--plots", type=Path, required=True, help="directory for embed-d<d>.csv and the t-SNE figure")
+    ap.add_argument("--plots", type=Path, required=True, help="directory for embed-d<d>.csv")
     cli.run("embed", main, ap.parse_args())

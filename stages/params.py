@@ -1,7 +1,9 @@
-"""Load ``params.yaml`` and validate every key before any stage does work.
+"""Read ``params.yaml`` and validate the keys a stage reads before it does any work.
 
-This is the only module that reads the params file. Each rule names what is
-allowed, so an error reads: ``params.yaml: train-d64.lr = -1: expected a finite number > 0``.
+This is the only module that reads the params file. It knows no block: each stage declares the rules of
+what it reads (its ``PARAMS``), named as its ``params:`` entry in dvc.yaml names them, so that editing one
+stage's rules reruns that stage alone. Each rule names what is allowed, so an error reads:
+``params.yaml: train-d64.lr = -1: expected a finite number > 0``.
 """
 
 from __future__ import annotations
@@ -11,17 +13,11 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Union
 
 import yaml
 
 from vae.errors import PipelineError
-from vae.options import ACTIVATIONS, LR_SCHEDULES, PRECISIONS, TSNE_METHODS
-
-TRAIN_BLOCK_PATTERN = re.compile(r"train-d([1-9][0-9]*)")
-DEVICES = ("auto", "cpu", "cuda")
-MNIST_TRAIN_IMAGES = 60_000
-MNIST_TEST_IMAGES = 10_000
 
 
 class Yaml12Loader(yaml.SafeLoader):
@@ -47,6 +43,12 @@ class Rule:
     check: Callable[[Any], bool]
 
 
+# What a stage reads: "block" -> the rules of every key of that block (other keys are errors), or
+# "block.key" -> the rule of that one key, where the stage reads one key of a block another stage owns.
+Schema = Mapping[str, Union[Rule, Mapping[str, Rule]]]
+Params = dict[str, dict[str, Any]]
+
+
 def integer(lo: int, hi: int | None = None) -> Rule:
     bound = f"in [{lo}, {hi}]" if hi is not None else f">= {lo}"
     return Rule(f"an integer {bound}", lambda v: _is_int(v) and v >= lo and (hi is None or v <= hi))
@@ -65,6 +67,10 @@ def int_list(lo: int) -> Rule:
                 lambda v: isinstance(v, list) and len(v) > 0 and all(_is_int(x) and x >= lo for x in v))
 
 
+def boolean() -> Rule:
+    return Rule("true or false", lambda v: isinstance(v, bool))
+
+
 def _is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
@@ -73,86 +79,8 @@ def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
-def boolean() -> Rule:
-    return Rule("true or false", lambda v: isinstance(v, bool))
-
-
-TRAIN_BLOCK = {
-    "hidden": int_list(1),
-    "activation": choice(*ACTIVATIONS),
-    "epochs": integer(1),
-    "batch_size": integer(1),
-    "lr": positive_number(),
-    "lr_schedule": choice(*LR_SCHEDULES),
-    "kl_warmup_epochs": integer(0),
-    "seed": integer(0),
-}
-
-# Blocks every params file has; any number of train-d<N> blocks (one per train stage) join them.
-SCHEMA: dict[str, dict[str, Rule]] = {
-    "data": {
-        "val_size": integer(1, MNIST_TRAIN_IMAGES - 1),
-        "split_seed": integer(0),
-        "train_size": integer(1, MNIST_TRAIN_IMAGES - 1),
-        "test_size": integer(1, MNIST_TEST_IMAGES),
-    },
-    "train": {"device": choice(*DEVICES), "compile": boolean(), "precision": choice(*PRECISIONS),
-              "iw_samples": integer(1)},
-    "baseline": {"hidden": int_list(1), "batch_size": integer(1), "lr": positive_number()},
-    "embed": {
-        "knn_k": integer(1),
-        "tsne_perplexity": positive_number(),
-        "tsne_method": choice(*TSNE_METHODS),
-        "seed": integer(0),
-    },
-    "report": {"reference_val_loss": positive_number(), "reference_latent_dim": integer(1)},
-}
-
-
-def rules_for(block: str) -> dict[str, Rule] | None:
-    if isinstance(block, str) and TRAIN_BLOCK_PATTERN.fullmatch(block):
-        return TRAIN_BLOCK
-    return SCHEMA.get(block)
-
-
-def validate(params: Any, source: str = "params.yaml") -> dict[str, dict[str, Any]]:
-    """Check ``params`` against the schema; raise :class:`ParamError` on the first problem."""
-    allowed_blocks = ", ".join([*SCHEMA, "train-d<N>"])
-    if not isinstance(params, Mapping):
-        raise ParamError(f"{source}: expected a mapping of blocks ({allowed_blocks}), got {type(params).__name__}")
-    for block in params:
-        if rules_for(block) is None:
-            raise ParamError(f"{source}: unknown block {block!r}; allowed blocks: {allowed_blocks}")
-    for block in [*SCHEMA, *(b for b in params if b not in SCHEMA)]:
-        rules = rules_for(block)
-        values = params.get(block)
-        if not isinstance(values, Mapping):
-            raise ParamError(f"{source}: block {block!r} is missing or not a mapping; it needs keys {', '.join(rules)}")
-        for key in values:
-            if key not in rules:
-                raise ParamError(f"{source}: unknown key {block}.{key}; allowed keys: {', '.join(rules)}")
-        for key, rule in rules.items():
-            if key not in values:
-                raise ParamError(f"{source}: missing key {block}.{key}; expected {rule.allowed}")
-            if not rule.check(values[key]):
-                raise ParamError(f"{source}: {block}.{key} = {values[key]!r}: expected {rule.allowed}")
-    data, embed = params["data"], params["embed"]
-    if embed["tsne_perplexity"] >= data["test_size"]:
-        raise ParamError(f"{source}: embed.tsne_perplexity = {embed['tsne_perplexity']}: expected less than "
-                         f"data.test_size ({data['test_size']}), the number of points t-SNE embeds")
-    if embed["knn_k"] > data["train_size"]:
-        raise ParamError(f"{source}: embed.knn_k = {embed['knn_k']}: expected at most data.train_size "
-                         f"({data['train_size']}), the number of neighbours to choose from")
-    if data["train_size"] + data["val_size"] > MNIST_TRAIN_IMAGES:
-        raise ParamError(
-            f"{source}: data.train_size + data.val_size = {data['train_size'] + data['val_size']}: "
-            f"expected at most the {MNIST_TRAIN_IMAGES} MNIST training images"
-        )
-    return {block: dict(values) for block, values in params.items()}
-
-
-def load(path: Path = Path("params.yaml")) -> dict[str, dict[str, Any]]:
-    """Read and validate the params file."""
+def read(path: Path = Path("params.yaml")) -> Params:
+    """The params file as a mapping of blocks, unvalidated."""
     try:
         text = path.read_text()
     except OSError as exc:
@@ -161,14 +89,45 @@ def load(path: Path = Path("params.yaml")) -> dict[str, dict[str, Any]]:
         params = yaml.load(text, Loader=Yaml12Loader)
     except yaml.YAMLError as exc:
         raise ParamError(f"{path} is not valid YAML: {' '.join(str(exc).split())}") from None
-    return validate(params, str(path))
+    if not isinstance(params, Mapping):
+        raise ParamError(f"{path}: expected a mapping of blocks, got {type(params).__name__}")
+    return params
 
 
-def train_block(params: Mapping[str, dict[str, Any]], latent_dim: int) -> dict[str, Any]:
-    """The settings of the train stage for ``latent_dim`` (block ``train-d<latent_dim>``)."""
-    name = f"train-d{latent_dim}"
-    if name not in params:
-        present = ", ".join(b for b in params if TRAIN_BLOCK_PATTERN.fullmatch(b)) or "none"
-        raise ParamError(f"params.yaml has no block {name} for latent dimension {latent_dim}; "
-                         f"train blocks present: {present}")
-    return params[name]
+def block(params: Mapping[str, Any], name: str, source: str, needs: str) -> Mapping[str, Any]:
+    """Block ``name`` of ``params``; a missing block or one that is not a mapping is an error."""
+    values = params.get(name)
+    if not isinstance(values, Mapping):
+        state = "missing" if values is None else f"not a mapping ({type(values).__name__})"
+        raise ParamError(f"{source}: block {name!r} is {state}; it needs {needs}")
+    return values
+
+
+def check(source: str, name: str, values: Mapping[str, Any], key: str, rule: Rule) -> Any:
+    if key not in values:
+        raise ParamError(f"{source}: missing key {name}.{key}; expected {rule.allowed}")
+    if not rule.check(values[key]):
+        raise ParamError(f"{source}: {name}.{key} = {values[key]!r}: expected {rule.allowed}")
+    return values[key]
+
+
+def validate(params: Mapping[str, Any], schema: Schema, source: str = "params.yaml") -> Params:
+    """Check what ``schema`` names; return those values as {block: {key: value}}. Raise :class:`ParamError`
+    on the first problem."""
+    checked: Params = {}
+    for entry, rules in schema.items():
+        name, _, key = entry.partition(".")
+        if isinstance(rules, Rule):
+            values = block(params, name, source, f"key {key}")
+            checked.setdefault(name, {})[key] = check(source, name, values, key, rules)
+            continue
+        values = block(params, name, source, f"keys {', '.join(rules)}")
+        for unknown in values.keys() - rules.keys():
+            raise ParamError(f"{source}: unknown key {name}.{unknown}; allowed keys: {', '.join(rules)}")
+        checked[name] = {k: check(source, name, values, k, rule) for k, rule in rules.items()}
+    return checked
+
+
+def load(path: Path, schema: Schema) -> Params:
+    """Read the params file and validate what ``schema`` names."""
+    return validate(read(path), schema, str(path))

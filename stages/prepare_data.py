@@ -7,14 +7,32 @@ import logging
 from pathlib import Path
 
 from stages import cli, params
+from stages.params import integer
 from vae import data
 from vae.io import write_json
 
 log = logging.getLogger(__name__)
 
+MNIST_TRAIN_IMAGES = 60_000
+MNIST_TEST_IMAGES = 10_000
+SCHEMA = {"data": {
+    "val_size": integer(1, MNIST_TRAIN_IMAGES - 1),
+    "split_seed": integer(0),
+    "train_size": integer(1, MNIST_TRAIN_IMAGES - 1),
+    "test_size": integer(1, MNIST_TEST_IMAGES),
+}}
+
+
+def load_params(path: Path) -> dict[str, int]:
+    p = params.load(path, SCHEMA)["data"]
+    if p["train_size"] + p["val_size"] > MNIST_TRAIN_IMAGES:
+        raise params.ParamError(f"{path}: data.train_size + data.val_size = {p['train_size'] + p['val_size']}: "
+                                f"expected at most the {MNIST_TRAIN_IMAGES} MNIST training images")
+    return p
+
 
 def main(args: argparse.Namespace) -> None:
-    p = params.load(args.params)["data"]
+    p = load_params(args.params)
     splits = data.prepare(args.raw, args.out, val_size=p["val_size"], seed=p["split_seed"],
                           train_size=p["train_size"], test_size=p["test_size"])
     sizes = {name: len(split.labels) for name, split in splits.items()}

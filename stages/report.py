@@ -12,9 +12,17 @@ from typing import Any
 import torch
 
 from stages import cli, params
+from stages.params import integer, positive_number
+from vae.provenance import git_commit
 from vae.report import Column, compile_pdf, escape, key_value_table, metrics_table, write_results
 
 log = logging.getLogger(__name__)
+
+# The report reads every block (its appendix lists them all), but validates only its own: the blocks of
+# the other stages were validated by the stages that read them, which produced the metrics shown here.
+# The code whose uncommitted changes the report flags: what the pipeline runs.
+CODE_PATHS = ("stages", "vae", "dvc.yaml", "report/report.tex")
+SCHEMA = {"report": {"reference_val_loss": positive_number(), "reference_latent_dim": integer(1)}}
 
 TRAIN_COLUMNS = (
     Column("epochs_run", "epochs", "d"),
@@ -71,8 +79,8 @@ def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def main(args: argparse.Namespace) -> None:
-    all_params = params.load(args.params)
-    p = all_params["report"]
+    all_params = params.read(args.params)
+    p = params.validate(all_params, SCHEMA, str(args.params))["report"]
     train = {d: read_json(args.metrics / f"train-d{d}.json") for d in args.dims}
     embed = read_json(args.metrics / "embed.json")
     baseline = read_json(args.metrics / "baseline.json")
@@ -85,8 +93,9 @@ def main(args: argparse.Namespace) -> None:
     embed_columns = (Column("knn_accuracy", f"{k}-NN accuracy", ".3f"), Column("silhouette", "silhouette", ".3f"),
                      Column("view_knn_accuracy", f"{k}-NN accuracy in 2-D view", ".3f"))
     macros = {
-        "RunInfo": (f"commit \\texttt{{{escape(cli.git_commit())}}}, PyTorch {escape(torch.__version__)}, "
-                    f"Python {platform.python_version()}, device setting \\texttt{{{all_params['train']['device']}}}"),
+        "RunInfo": (f"commit \\texttt{{{escape(git_commit(CODE_PATHS))}}}, PyTorch {escape(torch.__version__)}, "
+                    f"Python {platform.python_version()}; the models trained on "
+                    + "; ".join(f"$d = {d}$: {escape(m['device'])}, {m['precision']}" for d, m in train.items())),
         "DataTable": key_value_table(sizes),
         "ParamsTable": key_value_table(flatten(all_params)),
         "TrainTable": metrics_table(train, TRAIN_COLUMNS),

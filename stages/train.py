@@ -1,4 +1,5 @@
-"""Stage train-d<N>: train one VAE with latent dimension N, evaluate it on the test set, draw its figures."""
+"""Stage train-d<N>: train one VAE with latent dimension N and evaluate it on the test set. It writes what
+training produces (the model, the metrics, the loss per epoch); the figures stage draws from them."""
 
 from __future__ import annotations
 
@@ -8,43 +9,62 @@ from dataclasses import asdict
 from pathlib import Path
 
 from stages import cli, params
-from vae import data, model
+from stages.params import boolean, choice, int_list, integer, positive_number
+from vae import data, hardware, model
 from vae.evaluate import active_units, elbo_terms, importance_weighted_nll, latent_means, split_tensors
-from vae.figures import loss_curve
 from vae.io import write_csv, write_json
-from vae.model_figures import write_model_figures
-from vae.train import TrainConfig, fit, resolve_device
+from vae.train import DEVICES, LR_SCHEDULES, PRECISIONS, TrainConfig, fit, resolve_device
 
 log = logging.getLogger(__name__)
 
+SHARED = {
+    "device": choice(*DEVICES),
+    "compile": boolean(),
+    "precision": choice("auto", *PRECISIONS),
+    "iw_samples": integer(1),
+}
+BLOCK = {
+    "hidden": int_list(1),
+    "activation": choice(*model.ACTIVATIONS),
+    "epochs": integer(1),
+    "batch_size": integer(1),
+    "lr": positive_number(),
+    "lr_schedule": choice(*LR_SCHEDULES),
+    "kl_warmup_epochs": integer(0),
+    "seed": integer(0),
+}
+
+
+def schema(latent_dim: int) -> params.Schema:
+    """What train-d<latent_dim> reads: the shared ``train`` block and its own."""
+    return {"train": SHARED, f"train-d{latent_dim}": BLOCK}
+
 
 def main(args: argparse.Namespace) -> None:
-    all_params = params.load(args.params)
-    p = params.train_block(all_params, args.latent_dim)
-    device = resolve_device(all_params["train"]["device"])
+    all_params = params.load(args.params, schema(args.latent_dim))
+    shared, p = all_params["train"], all_params[f"train-d{args.latent_dim}"]
+    device = resolve_device(shared["device"])
+    machine = hardware.describe(device)
+    precision = hardware.resolve_precision(shared["precision"], machine)
     splits = data.load_prepared(args.data)
     x = split_tensors(splits, device)
-    log.info("training d=%d on %s: %d train, %d validation images", args.latent_dim, device, len(x["train"]),
-             len(x["val"]))
+    log.info("training d=%d on %s (%s), precision %s (setting %s; native bf16 flags: %s): %d train, "
+             "%d validation images", args.latent_dim, device, machine.name, precision, shared["precision"],
+             ", ".join(machine.bf16_flags) or "none", len(x["train"]), len(x["val"]))
 
     config = TrainConfig(epochs=p["epochs"], batch_size=p["batch_size"], lr=p["lr"], seed=p["seed"],
                          lr_schedule=p["lr_schedule"], kl_warmup_epochs=p["kl_warmup_epochs"],
-                         compile=all_params["train"]["compile"], precision=all_params["train"]["precision"])
+                         compile=shared["compile"], precision=precision)
     result = fit(model.ModelConfig(args.latent_dim, tuple(p["hidden"]), p["activation"]), x["train"], x["val"],
                  config)
     test = elbo_terms(result.model, x["test"], seed=p["seed"])
-    iw_samples = all_params["train"]["iw_samples"]
     log.info("d=%d: importance-weighted -log p(x) on %d test images, %d samples each", args.latent_dim,
-             len(x["test"]), iw_samples)
-    test_nll_iw = importance_weighted_nll(result.model, x["test"], iw_samples, seed=p["seed"])
+             len(x["test"]), shared["iw_samples"])
+    test_nll_iw = importance_weighted_nll(result.model, x["test"], shared["iw_samples"], seed=p["seed"])
     best = result.history[result.best_epoch - 1]
 
     model.save(result.model, args.model, settings=p)
-    write_csv(args.plots / f"loss-d{args.latent_dim}.csv", [asdict(r) for r in result.history])
-    loss_curve([r.epoch for r in result.history], [r.train_loss for r in result.history],
-               [r.val_loss for r in result.history], f"d={args.latent_dim}: loss per epoch",
-               args.plots / f"loss-d{args.latent_dim}.png")
-    write_model_figures(result.model, x["test"], splits["test"].labels, args.plots, seed=p["seed"])
+    write_csv(args.loss_csv, [asdict(r) for r in result.history])
     # Metrics last: a metrics file on disk means every other output of the stage is complete.
     write_json(args.metrics, {
         "latent_dim": args.latent_dim,
@@ -57,9 +77,12 @@ def main(args: argparse.Namespace) -> None:
         "test_nll_iw": round(test_nll_iw, 4),
         "active_units": active_units(latent_means(result.model, x["test"])),
         "train_seconds": round(result.train_seconds, 1),
+        "precision": precision,
+        "device": machine.name,
     })
     log.info("d=%d: best validation loss %.2f at epoch %d; test loss %.2f", args.latent_dim, best.val_loss,
              result.best_epoch, test.loss)
+
 
 if __name__ == "__main__":
     ap = cli.parser("train", __doc__)
@@ -67,7 +90,7 @@ if __name__ == "__main__":
     ap.add_argument("--data", type=Path, required=True, help="prepared arrays from prepare-data")
     ap.add_argument("--model", type=Path, required=True, help="where to write the trained weights")
     ap.add_argument("--metrics", type=Path, required=True, help="metrics JSON")
-    ap.add_argument("--plots", type=Path, required=True, help="directory for the loss CSV and PNG figures")
+    ap.add_argument("--loss-csv", type=Path, required=True, help="loss per epoch (CSV)")
     parsed = ap.parse_args()
     if parsed.latent_dim < 1:
         ap.error(f"--latent-dim must be an integer >= 1, got {parsed.latent_dim}")

@@ -15,10 +15,10 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# Small enough for a 2-core CPU in seconds, large enough for every stage to do its real job.
+# Small enough for a 2-core CPU in seconds, large enough for every stage to do its real job. The train
+# block keeps its defaults (torch.compile, precision auto): the suite runs what users get.
 TINY = {
     "data": {"val_size": 200, "train_size": 500, "test_size": 300},
-    "train": {"compile": False},  # compiling costs tens of seconds per stage; one test covers it
     "train-d1": {"epochs": 2, "hidden": [64]},
     "train-d2": {"epochs": 2, "hidden": [64]},
     "train-d64": {"epochs": 2, "hidden": [64]},

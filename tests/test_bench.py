@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from bench import loops, pipeline, reference
-from bench.__main__ import BEGIN, END, splice
+from bench.__main__ import BEGIN, END, machine_kind, splice
 from conftest import ROOT
 from vae import data
 
@@ -27,18 +27,34 @@ def test_loops_take_turns_after_one_warm_up_epoch_each() -> None:
     assert list(seconds) == list("abc")
 
 
-def test_table_goes_between_the_markers(tmp_path: Path) -> None:
+def test_table_replaces_its_own_machine_kind_only(tmp_path: Path) -> None:
     readme = tmp_path / "README.md"
-    readme.write_text(f"intro\n{BEGIN}\nold table\n{END}\noutro\n")
-    splice(readme, "new table")
-    assert readme.read_text() == f"intro\n{BEGIN}\nnew table\n{END}\noutro\n"
+    amd, intel = (BEGIN.format(kind="amd-epyc"), END.format(kind="amd-epyc")), \
+        (BEGIN.format(kind="intel-xeon"), END.format(kind="intel-xeon"))
+    readme.write_text(f"intro\n{amd[0]}\nold amd\n{amd[1]}\n\n{intel[0]}\nintel\n{intel[1]}\noutro\n")
+    splice(readme, "new amd", "amd-epyc")
+    assert readme.read_text() == f"intro\n{amd[0]}\nnew amd\n{amd[1]}\n\n{intel[0]}\nintel\n{intel[1]}\noutro\n"
+
+
+def test_a_new_machine_kind_gets_its_table_after_the_others(tmp_path: Path) -> None:
+    readme = tmp_path / "README.md"
+    amd = (BEGIN.format(kind="amd-epyc"), END.format(kind="amd-epyc"))
+    readme.write_text(f"intro\n{amd[0]}\namd\n{amd[1]}\noutro\n")
+    splice(readme, "arm", "neoverse-v2")
+    arm = (BEGIN.format(kind="neoverse-v2"), END.format(kind="neoverse-v2"))
+    assert readme.read_text() == f"intro\n{amd[0]}\namd\n{amd[1]}\n\n{arm[0]}\narm\n{arm[1]}\noutro\n"
+
+
+def test_machine_kind_is_a_marker_safe_key() -> None:
+    assert machine_kind("Intel(R) Xeon(R) CPU @ 2.80GHz") == "intel-xeon-cpu-2-80ghz"
+    assert machine_kind("AMD EPYC") == "amd-epyc"
 
 
 def test_readme_without_markers_is_refused(tmp_path: Path) -> None:
     readme = tmp_path / "README.md"
     readme.write_text("no markers\n")
     with pytest.raises(SystemExit, match="has no .* markers"):
-        splice(readme, "table")
+        splice(readme, "table", "amd-epyc")
 
 
 def test_every_stage_is_rerun_and_measured(pipeline_copy: Path) -> None:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from vae import embedding
-from vae.options import TSNE_METHODS
+from vae.embedding import TSNE_METHODS
 
 
 def blobs(n_per: int = 60, d: int = 8) -> tuple[np.ndarray, np.ndarray]:

@@ -23,7 +23,7 @@ from vae import data
 from vae.data import DataError
 
 TRAIN_ARGS = ["--data", "data/prepared/mnist.npz", "--model", "models/vae-d64.pt", "--metrics",
-              "metrics/train-d64.json", "--plots", "plots"]
+              "metrics/train-d64.json", "--loss-csv", "plots/loss-d64.csv"]
 
 
 def without_timing(metrics_file: Path) -> dict:
@@ -39,7 +39,7 @@ def loss_rows_without_timing(csv_file: Path) -> list[list[str]]:
 
 # --- command line -------------------------------------------------------------------------
 
-@pytest.mark.parametrize("stage", ["prepare_data", "train", "embed", "report"])
+@pytest.mark.parametrize("stage", ["prepare_data", "train", "baseline", "embed", "figures", "report"])
 def test_missing_argument_is_one_line(stage: str) -> None:
     done = run([sys.executable, "-m", f"stages.{stage}"], ROOT, check=False)
     assert done.returncode == 2

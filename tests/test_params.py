@@ -1,4 +1,4 @@
-"""params.yaml validation: every bad value fails before any work, in one line that names it."""
+"""params.yaml validation: every stage checks what it reads before any work, in one line that names it."""
 
 from __future__ import annotations
 
@@ -7,14 +7,27 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import yaml
 from conftest import ROOT, run
 
-from stages import params
+from stages import baseline, embed, figures, params, prepare_data, report, train
 from stages.params import ParamError
+from vae.data import Split
 
 GOOD = yaml.safe_load((ROOT / "params.yaml").read_text())
+# Every stage's schema, as each stage builds it from its command line in dvc.yaml.
+SCHEMAS = {
+    "prepare-data": prepare_data.SCHEMA,
+    "train-d1": train.schema(1),
+    "train-d2": train.schema(2),
+    "train-d64": train.schema(64),
+    "baseline": baseline.schema([1, 2]),
+    "embed": embed.SCHEMA,
+    "figures": figures.SCHEMA,
+    "report": report.SCHEMA,
+}
 
 
 def with_change(block: str, key: str, value: Any) -> dict[str, Any]:
@@ -23,78 +36,116 @@ def with_change(block: str, key: str, value: Any) -> dict[str, Any]:
     return changed
 
 
-def test_repo_params_are_valid() -> None:
-    assert params.validate(GOOD)["train-d64"]["epochs"] >= 1
+@pytest.mark.parametrize("stage", sorted(SCHEMAS))
+def test_repo_params_are_valid_for_every_stage(stage: str) -> None:
+    assert params.validate(GOOD, SCHEMAS[stage])
+
+
+def test_each_stage_validates_the_params_dvc_yaml_says_it_reads() -> None:
+    """A stage's schema names the same entries as its ``params:`` in dvc.yaml (the report reads every
+    block for its appendix but validates its own; embed and figures read the train blocks only to compare
+    them with the models' settings)."""
+    stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+    for stage, schema in SCHEMAS.items():
+        declared = {p for p in stages[stage]["params"]}
+        unchecked = {"report": declared - {"report"}, "embed": {"train-d1", "train-d2", "train-d64"},
+                     "figures": {"train-d1", "train-d2", "train-d64"}}.get(stage, set())
+        assert set(schema) == declared - unchecked, stage
 
 
 @pytest.mark.parametrize(
-    ("block", "key", "value", "message"),
+    ("schema", "block", "key", "value", "message"),
     [
-        ("train-d64", "epochs", 0, r"train-d64.epochs = 0: expected an integer >= 1"),
-        ("train-d2", "lr", 0, r"train-d2.lr = 0: expected a finite number > 0"),
-        ("train-d1", "lr", "fast", r"train-d1.lr = 'fast': expected a finite number > 0"),
-        ("train-d1", "batch_size", 0, r"train-d1.batch_size = 0: expected an integer >= 1"),
-        ("train-d1", "epochs", 2.5, r"train-d1.epochs = 2.5: expected an integer >= 1"),
-        ("train-d1", "hidden", [], r"train-d1.hidden = \[\]: expected a non-empty list of integers >= 1"),
-        ("data", "val_size", 0, r"data.val_size = 0: expected an integer in \[1, 59999\]"),
-        ("data", "val_size", 60000, r"data.val_size = 60000: expected an integer in \[1, 59999\]"),
-        ("train", "device", "tpu", r"train.device = 'tpu': expected one of 'auto', 'cpu', 'cuda'"),
-        ("train", "compile", "yes", r"train.compile = 'yes': expected true or false"),
-        ("train", "precision", "fp16", r"train.precision = 'fp16': expected one of 'fp32', 'bf16'"),
-        ("train", "iw_samples", 0, r"train.iw_samples = 0: expected an integer >= 1"),
-        ("train-d64", "lr_schedule", "step", r"train-d64.lr_schedule = 'step': expected one of 'constant', 'cosine'"),
-        ("train-d64", "kl_warmup_epochs", -1, r"train-d64.kl_warmup_epochs = -1: expected an integer >= 0"),
-        ("baseline", "hidden", [0], r"baseline.hidden = \[0\]: expected a non-empty list of integers >= 1"),
-        ("embed", "tsne_method", "umap", r"embed.tsne_method = 'umap': expected one of 'opentsne', 'sklearn'"),
-        ("train-d64", "learning_rate", 0.1, r"unknown key train-d64.learning_rate; allowed keys: hidden, activation, epochs"),
+        ("train-d64", "train-d64", "epochs", 0, r"train-d64.epochs = 0: expected an integer >= 1"),
+        ("train-d2", "train-d2", "lr", 0, r"train-d2.lr = 0: expected a finite number > 0"),
+        ("train-d1", "train-d1", "lr", "fast", r"train-d1.lr = 'fast': expected a finite number > 0"),
+        ("train-d1", "train-d1", "batch_size", 0, r"train-d1.batch_size = 0: expected an integer >= 1"),
+        ("train-d1", "train-d1", "epochs", 2.5, r"train-d1.epochs = 2.5: expected an integer >= 1"),
+        ("train-d1", "train-d1", "epochs", True, r"train-d1.epochs = True: expected an integer >= 1"),
+        ("train-d1", "train-d1", "hidden", [], r"train-d1.hidden = \[\]: expected a non-empty list of integers >= 1"),
+        ("train-d1", "train-d1", "activation", "tanh", r"train-d1.activation = 'tanh': expected one of 'relu', 'elu'"),
+        ("prepare-data", "data", "val_size", 0, r"data.val_size = 0: expected an integer in \[1, 59999\]"),
+        ("prepare-data", "data", "val_size", 60000, r"data.val_size = 60000: expected an integer in \[1, 59999\]"),
+        ("train-d1", "train", "device", "tpu", r"train.device = 'tpu': expected one of 'auto', 'cpu', 'cuda'"),
+        ("baseline", "train", "device", "tpu", r"train.device = 'tpu': expected one of 'auto', 'cpu', 'cuda'"),
+        ("train-d1", "train", "compile", "yes", r"train.compile = 'yes': expected true or false"),
+        ("train-d1", "train", "precision", "fp16",
+         r"train.precision = 'fp16': expected one of 'auto', 'fp32', 'bf16'"),
+        ("train-d1", "train", "iw_samples", 0, r"train.iw_samples = 0: expected an integer >= 1"),
+        ("train-d64", "train-d64", "lr_schedule", "step",
+         r"train-d64.lr_schedule = 'step': expected one of 'constant', 'cosine'"),
+        ("train-d64", "train-d64", "kl_warmup_epochs", -1, r"train-d64.kl_warmup_epochs = -1: expected an integer >= 0"),
+        ("baseline", "baseline", "hidden", [0], r"baseline.hidden = \[0\]: expected a non-empty list of integers >= 1"),
+        ("baseline", "train-d2", "epochs", 0, r"train-d2.epochs = 0: expected an integer >= 1"),
+        ("embed", "embed", "tsne_method", "umap",
+         r"embed.tsne_method = 'umap': expected one of 'opentsne', 'opentsne-fft', 'sklearn'"),
+        ("figures", "figures", "seed", -1, r"figures.seed = -1: expected an integer >= 0"),
+        ("report", "report", "reference_latent_dim", 0, r"report.reference_latent_dim = 0: expected an integer >= 1"),
+        ("train-d64", "train-d64", "lr", float("inf"), r"train-d64.lr = inf: expected a finite number > 0"),
+        ("train-d64", "train-d64", "lr", float("nan"), r"train-d64.lr = nan: expected a finite number > 0"),
+        ("train-d64", "train-d64", "learning_rate", 0.1,
+         r"unknown key train-d64.learning_rate; allowed keys: hidden, activation, epochs"),
     ],
 )
-def test_bad_value_is_named(block: str, key: str, value: Any, message: str) -> None:
+def test_bad_value_is_named(schema: str, block: str, key: str, value: Any, message: str) -> None:
     with pytest.raises(ParamError, match=message):
-        params.validate(with_change(block, key, value))
+        params.validate(with_change(block, key, value), SCHEMAS[schema])
+
+
+def test_a_stage_ignores_the_blocks_it_does_not_read() -> None:
+    """Another stage's bad value is that stage's error, not this one's: validation follows the params
+    each stage declares, so that editing one stage's rules never reruns another."""
+    bad = with_change("embed", "tsne_method", "umap")
+    assert params.validate(bad, SCHEMAS["train-d64"])["train-d64"] == GOOD["train-d64"]
 
 
 def test_exponent_floats_are_numbers(tmp_path: Path) -> None:
     text = (ROOT / "params.yaml").read_text().replace("lr: 0.001", "lr: 1e-3")
     (tmp_path / "params.yaml").write_text(text)
-    assert params.load(tmp_path / "params.yaml")["train-d64"]["lr"] == 0.001
-
-
-@pytest.mark.parametrize(
-    ("block", "key", "value", "message"),
-    [
-        ("embed", "tsne_perplexity", 10000, r"embed.tsne_perplexity = 10000: expected less than data.test_size"),
-        ("embed", "knn_k", 55001, r"embed.knn_k = 55001: expected at most data.train_size"),
-        ("train-d64", "lr", float("inf"), r"train-d64.lr = inf: expected a finite number > 0"),
-    ],
-)
-def test_values_that_do_not_fit_other_keys_are_named(block: str, key: str, value: Any, message: str) -> None:
-    with pytest.raises(ParamError, match=message):
-        params.validate(with_change(block, key, value))
+    assert params.load(tmp_path / "params.yaml", train.schema(64))["train-d64"]["lr"] == 0.001
 
 
 def test_missing_key_is_named() -> None:
     changed = copy.deepcopy(GOOD)
     del changed["embed"]["knn_k"]
     with pytest.raises(ParamError, match=r"missing key embed.knn_k; expected an integer >= 1"):
-        params.validate(changed)
+        params.validate(changed, embed.SCHEMA)
 
 
-def test_unknown_block_is_named() -> None:
-    with pytest.raises(ParamError, match=r"unknown block 'trian'"):
-        params.validate({**GOOD, "trian": {}})
+@pytest.mark.parametrize(("value", "state"), [(None, "missing"), ([1, 2], r"not a mapping \(list\)")])
+def test_missing_or_malformed_block_is_named(value: Any, state: str) -> None:
+    changed = copy.deepcopy(GOOD)
+    changed["figures"] = value
+    with pytest.raises(ParamError, match=rf"block 'figures' is {state}; it needs keys seed"):
+        params.validate(changed, figures.SCHEMA)
 
 
-def test_train_and_validation_must_fit_in_mnist() -> None:
+def test_train_and_validation_must_fit_in_mnist(tmp_path: Path) -> None:
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(with_change("data", "train_size", 55001)))
     with pytest.raises(ParamError, match=r"train_size \+ data.val_size = 60001"):
-        params.validate(with_change("data", "train_size", 55001))
+        prepare_data.load_params(path)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [("knn_k", 6, r"embed.knn_k = 6: expected at most the 5 prepared training images \(data.train_size\)"),
+     ("tsne_perplexity", 3, r"embed.tsne_perplexity = 3: expected less than the 3 prepared test images")],
+)
+def test_embed_neighbours_must_fit_the_prepared_data(key: str, value: int, message: str) -> None:
+    def split(n: int) -> Split:
+        return Split(np.zeros((n, 28, 28), dtype=np.uint8), np.zeros(n, dtype=np.uint8))
+    p = {**GOOD["embed"], "knn_k": 5, "tsne_perplexity": 2, key: value}
+    embed.check_sizes(p | {key: value - 1}, {"train": split(5), "test": split(3)}, Path("params.yaml"))
+    with pytest.raises(ParamError, match=message):
+        embed.check_sizes(p, {"train": split(5), "test": split(3)}, Path("params.yaml"))
 
 
 def test_stage_fails_in_one_line_without_traceback(tmp_path: Path) -> None:
     bad = tmp_path / "params.yaml"
     bad.write_text(yaml.safe_dump(with_change("train-d64", "lr", -1)))
     done = run([sys.executable, "-m", "stages.train", "--latent-dim", "64", "--params", str(bad),
-                "--data", "unused.npz", "--model", "m.pt", "--metrics", "m.json", "--plots", "p"],
+                "--data", "unused.npz", "--model", "m.pt", "--metrics", "m.json", "--loss-csv", "l.csv"],
                ROOT, check=False)
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [
@@ -103,6 +154,6 @@ def test_stage_fails_in_one_line_without_traceback(tmp_path: Path) -> None:
 
 def test_bad_latent_dim_argument(tmp_path: Path) -> None:
     done = run([sys.executable, "-m", "stages.train", "--latent-dim", "0", "--data", "x", "--model", "m",
-                "--metrics", "m", "--plots", "p"], ROOT, check=False)
+                "--metrics", "m", "--loss-csv", "l"], ROOT, check=False)
     assert done.returncode == 2
     assert "--latent-dim must be an integer >= 1, got 0" in done.stderr

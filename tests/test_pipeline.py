@@ -7,13 +7,16 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 import yaml
 from pypdf import PdfReader
 
-# The six stages of the study, with the baseline the d=1 and d=2 models are compared with.
-STAGES = ["prepare-data", "train-d1", "train-d2", "train-d64", "baseline", "embed", "report"]
+from vae import hardware
+
+# The six stages of the study, the baseline the d=1 and d=2 models are compared with, and the figures.
+STAGES = ["prepare-data", "train-d1", "train-d2", "train-d64", "baseline", "embed", "figures", "report"]
 TRAIN_KEYS = {"latent_dim", "epochs_run", "best_epoch", "best_val_loss", "test_loss", "test_recon", "test_kl",
-              "test_nll_iw", "active_units", "train_seconds"}
+              "test_nll_iw", "active_units", "train_seconds", "precision", "device"}
 LOSS_COLUMNS = ["epoch", "train_loss", "val_loss", "val_recon", "val_kl", "seconds"]
 
 
@@ -51,6 +54,9 @@ def test_train_metrics_and_loss_curve(pipeline: Path, d: int) -> None:
     # The importance-weighted bound is tighter than the ELBO, up to the noise of one-sample estimates.
     assert 0 < metrics["test_nll_iw"] < metrics["test_loss"] + 1.0
     assert 0 <= metrics["active_units"] <= d
+    # The suite runs the default precision, auto: what this machine's capability flags call for.
+    machine = hardware.describe(torch.device("cpu"))
+    assert (metrics["precision"], metrics["device"]) == (hardware.resolve_precision("auto", machine), machine.name)
     with (pipeline / f"plots/loss-d{d}.csv").open() as f:
         rows = list(csv.DictReader(f))
     assert list(rows[0]) == LOSS_COLUMNS

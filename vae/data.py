@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import logging
-import shutil
-import urllib.error
-import urllib.request
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,8 +12,6 @@ import numpy as np
 
 from vae.errors import PipelineError
 from vae.io import atomic_path
-
-log = logging.getLogger(__name__)
 
 IMAGE_SIDE = 28
 N_PIXELS = IMAGE_SIDE * IMAGE_SIDE
@@ -30,11 +24,6 @@ FILES = {
     "test_images": "t10k-images-idx3-ubyte",
     "test_labels": "t10k-labels-idx1-ubyte",
 }
-# The mirror torchvision uses first, then the original site.
-MIRRORS = (
-    "https://ossci-datasets.s3.amazonaws.com/mnist/",
-    "http://yann.lecun.com/exdb/mnist/",
-)
 SPLITS = ("train", "val", "test")
 
 
@@ -106,28 +95,6 @@ def load_split(raw_dir: Path, prefix: str, sums: dict[str, str]) -> Split:
     return Split(images, labels)
 
 
-def download_missing(raw_dir: Path, sums: dict[str, str], mirrors: tuple[str, ...] = MIRRORS) -> None:
-    """Fetch absent ``<name>.gz`` files, trying each mirror in turn. Checksums are verified by the caller."""
-    for name in FILES.values():
-        target = raw_dir / f"{name}.gz"
-        if target.exists():
-            continue
-        errors = []
-        for mirror in mirrors:
-            url = f"{mirror}{name}.gz"
-            log.info("downloading %s", url)
-            try:
-                with urllib.request.urlopen(url, timeout=60) as response, atomic_path(target) as tmp:
-                    with tmp.open("wb") as f:
-                        shutil.copyfileobj(response, f)
-                break
-            except (urllib.error.URLError, OSError) as exc:
-                errors.append(f"{url}: {exc}")
-        else:
-            raise DataError(f"{target} is missing (expected SHA-256 {sums[name]} of its uncompressed bytes) "
-                            "and could not be downloaded: " + "; ".join(errors))
-
-
 def split_train_val(train: Split, val_size: int, seed: int) -> tuple[Split, Split]:
     """Split the 60,000 original training images into train and validation with a seeded permutation."""
     if not 1 <= val_size < len(train.labels):
@@ -140,8 +107,7 @@ def split_train_val(train: Split, val_size: int, seed: int) -> tuple[Split, Spli
     )
 
 
-def prepare(raw_dir: Path, out_file: Path, *, val_size: int, seed: int, train_size: int, test_size: int,
-            mirrors: tuple[str, ...] = MIRRORS) -> dict[str, Split]:
+def prepare(raw_dir: Path, out_file: Path, *, val_size: int, seed: int, train_size: int, test_size: int) -> dict[str, Split]:
     """Verify, parse and split raw MNIST into one ``.npz`` of uint8 arrays; return the splits.
 
     ``train_size`` and ``test_size`` keep the first images of the train split and of the
@@ -151,7 +117,6 @@ def prepare(raw_dir: Path, out_file: Path, *, val_size: int, seed: int, train_si
     missing = [name for name in FILES.values() if name not in sums]
     if missing:
         raise DataError(f"{raw_dir / 'SHA256SUMS'} has no checksum for {', '.join(missing)}")
-    download_missing(raw_dir, sums, mirrors)
     train, val = split_train_val(load_split(raw_dir, "train", sums), val_size, seed)
     test = load_split(raw_dir, "test", sums)
     for name, size, split in (("train_size", train_size, train), ("test_size", test_size, test)):

@@ -1,4 +1,4 @@
-"""The loss, defined once (see DESIGN.md): negative ELBO in nats per image.
+"""The loss, defined once: negative ELBO in nats per image.
 
 Reconstruction is the binary cross-entropy of the grey-level image in [0, 1] (not
 binarized) against the decoder's Bernoulli means, summed over the 784 pixels;
@@ -22,9 +22,9 @@ def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
 def reconstruction_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """-log p(x|z) per row: Bernoulli cross-entropy from logits, softplus(l) - x l, summed over pixels."""
     # softplus(l) = max(l, 0) + log(1 + exp(-|l|)), stable for any l. Not F.binary_cross_entropy_with_logits
-    # or F.softplus: both go through log1p, whose AVX-512 kernel runs 7x slower than log's on this
-    # project's CPU, and they slowed the training step by 18-29% (README, Speed). Rounding 1 + exp(-|l|) costs
-    # at most 6e-8 nats per pixel. -|l| is written with `where` so that its slope at l = 0 is 1, not
+    # or F.softplus: both go through log1p, whose AVX-512 kernel is much slower than log's on some CPUs
+    # (the benchmark keeps torch's version as a lever; README, Speed). Rounding 1 + exp(-|l|) costs at most
+    # half an fp32 ulp of 1 per pixel. -|l| is written with `where` so that its slope at l = 0 is 1, not
     # abs's 0, and the gradient there is sigmoid(0) - x, as torch's.
     minus_abs = torch.where(logits > 0, -logits, logits)
     return (F.relu(logits) - x * logits + torch.log(1 + torch.exp(minus_abs))).sum(dim=-1)

@@ -13,15 +13,14 @@ from torch import nn
 
 from vae.data import N_PIXELS
 from vae.io import write_bytes
-from vae.options import ACTIVATIONS
 
 
 class ELU(nn.Module):
     """ELU (alpha 1): x from zero up, exp(x) - 1 below.
 
-    Not nn.ELU, which computes expm1: torch's AVX-512 expm1 runs 8x slower than exp on this project's
-    CPU, and with the pipeline's settings (compiled, bf16) this version trains the d=64 model about 15%
-    faster (README, Speed). In fp32, exp(x) - 1 differs from expm1(x) by at most 1.2e-7. The clamp keeps
+    Not nn.ELU, which computes expm1: torch's AVX-512 expm1 is much slower than exp on some CPUs (the
+    benchmark keeps nn.ELU as a lever; README, Speed). Near 0, exp(x) - 1 loses the relative precision
+    expm1 keeps, which costs at most an fp32 ulp of 1 in absolute terms. The clamp keeps
     exp from overflowing on the branch `where` does not take, whose gradient would otherwise be
     0 * inf = NaN.
     """
@@ -30,15 +29,16 @@ class ELU(nn.Module):
         return torch.where(x >= 0, x, torch.exp(x.clamp(max=0)) - 1)
 
 
-# ELU keeps a gradient for negative inputs; on this data it trains to a lower loss than ReLU (README).
+# ELU keeps a gradient for negative inputs (README, What moved the loss, compares it with ReLU).
 ACTIVATION_MODULES: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "elu": ELU, "silu": nn.SiLU}
+ACTIVATIONS = tuple(ACTIVATION_MODULES)
 
 
 @dataclass(frozen=True)
 class ModelConfig:
     latent_dim: int
     hidden: tuple[int, ...]  # encoder widths, input side first; the decoder mirrors them
-    activation: str = "relu"  # between linear layers: one of vae.options.ACTIVATIONS
+    activation: str = "relu"  # between linear layers: one of ACTIVATIONS
 
     def __post_init__(self) -> None:
         if self.activation not in ACTIVATIONS:

@@ -1,15 +1,13 @@
-"""The figures of one trained model, written under fixed names ``<kind>-d<d>.png``."""
+"""The figures a trained model draws, written under fixed names ``<kind>-d<d>.png``."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from vae import figures, sampling
 from vae.data import IMAGE_SIDE
-from vae.evaluate import latent_means
 from vae.model import VAE
 
 RECON_COLUMNS = 16
@@ -18,9 +16,9 @@ MANIFOLD_STEPS = 20
 TRAVERSAL_STEPS = 20
 
 
-def write_model_figures(model: VAE, x_test: torch.Tensor, labels: np.ndarray, out_dir: Path, seed: int) -> None:
-    """Reconstructions and prior samples for every d; the latent scatter and decoded manifold for d=2;
-    the decoded traversal for d=1."""
+def write_model_figures(model: VAE, x_test: torch.Tensor, out_dir: Path, seed: int) -> None:
+    """Reconstructions and prior samples for every d; the decoded manifold for d=2; the decoded traversal
+    for d=1."""
     d = model.config.latent_dim
     originals = x_test[:RECON_COLUMNS].reshape(-1, IMAGE_SIDE, IMAGE_SIDE).cpu()
     recon = sampling.reconstruct(model, x_test[:RECON_COLUMNS])
@@ -32,7 +30,5 @@ def write_model_figures(model: VAE, x_test: torch.Tensor, labels: np.ndarray, ou
         figures.image_grid(sampling.decode_quantile_grid(model, TRAVERSAL_STEPS).numpy(), TRAVERSAL_STEPS,
                            "d=1: decoded z at prior quantiles 5%..95%", out_dir / "traversal-d1.png")
     if d == 2:
-        means = latent_means(model, x_test).cpu().numpy()
-        figures.digit_scatter(means, labels, "d=2: test-set latent means", "$z_1$", "$z_2$", out_dir / "latent-d2.png")
         figures.image_grid(sampling.decode_quantile_grid(model, MANIFOLD_STEPS).numpy(), MANIFOLD_STEPS,
                            "d=2: decoded manifold over prior quantiles 5%..95%", out_dir / "manifold-d2.png")
