@@ -51,3 +51,10 @@ if ! command -v latexmk >/dev/null || ! command -v pdflatex >/dev/null; then
     exit 1
   fi
 fi
+
+# The browser test of the `dvc plots show` page (tests/test_plots_page.py) drives headless Chromium; without
+# it that test is skipped. Optional, so only installed where we can (root with apt-get).
+if ! command -v chromium >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "setup: installing chromium with apt-get (for the browser test of the plots page)"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+fi
