@@ -23,6 +23,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 
 from bench import loops, pipeline, reference
@@ -49,8 +50,7 @@ class Table:
         self.rows.append((measure, value, target))
 
     def markdown(self) -> str:
-        lines = ["| measure | value | target |", "| --- | --- | --- |"]
-        return "\n".join(lines + [f"| {m} | {v} | {t} |" for m, v, t in self.rows])
+        return pd.DataFrame(self.rows, columns=["measure", "value", "target"]).to_markdown(index=False)
 
 
 def machine(cpu: hardware.Hardware, precision_setting: str) -> str:
@@ -219,6 +219,7 @@ def main() -> None:
     all_params = params.load(Path("params.yaml"), {**train.schema(64), **embed.SCHEMA})
     cpu = hardware.describe(torch.device("cpu"))
     precision = hardware.resolve_precision(all_params["train"]["precision"], cpu)
+    measured_at = commit()  # before the pipeline's rerun rewrites its outputs
     log.info("%s", machine(cpu, all_params["train"]["precision"]))
     table = Table()
     if not args.skip_pipeline:
@@ -226,7 +227,7 @@ def main() -> None:
     bench_loops(table, Path("data/mnist"), args.epochs, all_params["train"], all_params["train-d64"], precision)
     bench_tsne(table, Path("data/prepared/mnist.npz"), Path("models/vae-d64.pt"), all_params["embed"])
     passes = f"{args.epochs} pass{'es' if args.epochs > 1 else ''}"
-    text = (f"Measured by `python -m bench` on {datetime.date.today().isoformat()} at commit {commit()}: "
+    text = (f"Measured by `python -m bench` on {datetime.date.today().isoformat()} at commit {measured_at}: "
             f"{machine(cpu, all_params['train']['precision'])}. "
             f"Loop times are medians of {passes} (epochs of 60,000 images; for the d=64 model, of {D64_IMAGES:,}) after "
             f"an untimed one, the loops of a group taking turns pass by pass; stages and t-SNE ran once."

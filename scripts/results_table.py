@@ -9,34 +9,39 @@ import json
 import sys
 from pathlib import Path
 
-COLUMNS = [  # (metrics file key, heading, format)
-    ("best_val_loss", "val loss (min)", ".2f"),
-    ("test_loss", "test loss", ".2f"),
-    ("test_recon", "test recon", ".2f"),
-    ("test_kl", "test KL", ".2f"),
-    ("test_nll_iw", "test -log p(x), IW", ".2f"),
-    ("baseline_test_loss", "baseline test loss", ".2f"),
-    ("active_units", "active units", "d"),
-    ("best_epoch", "best epoch", "d"),
-    ("train_seconds", "train s", ".0f"),
-    ("knn_accuracy", "k-NN acc.", ".3f"),
-    ("silhouette", "silhouette", ".3f"),
-]
+import pandas as pd
+
+COLUMNS = {  # metrics key -> heading
+    "best_val_loss": "val loss (min)",
+    "test_loss": "test loss",
+    "test_recon": "test recon",
+    "test_kl": "test KL",
+    "test_nll_iw": "test -log p(x), IW",
+    "baseline_test_loss": "baseline test loss",
+    "active_units": "active units",
+    "best_epoch": "best epoch",
+    "train_seconds": "train s",
+    "knn_accuracy": "k-NN acc.",
+    "silhouette": "silhouette",
+}
+DECIMALS = {"active_units": 0, "best_epoch": 0, "train_seconds": 0, "knn_accuracy": 3, "silhouette": 3}
 
 
-def main(metrics_dir: Path) -> None:
+def results(metrics_dir: Path) -> pd.DataFrame:
     embed = json.loads((metrics_dir / "embed.json").read_text())
-    baseline_file = metrics_dir / "baseline.json"
-    baseline = json.loads(baseline_file.read_text()) if baseline_file.is_file() else {}
-    dims = sorted(int(key[1:]) for key in embed)
-    print("| d | " + " | ".join(heading for _, heading, _ in COLUMNS) + " |")
-    print("| ---: | " + " | ".join("---:" for _ in COLUMNS) + " |")
-    for d in dims:
+    baseline = json.loads((metrics_dir / "baseline.json").read_text())
+    rows = {}
+    for d in sorted(int(key[1:]) for key in embed):
         row = {**json.loads((metrics_dir / f"train-d{d}.json").read_text()), **embed[f"d{d}"]}
         if f"d{d}" in baseline:
             row["baseline_test_loss"] = baseline[f"d{d}"]["test_loss"]
-        print(f"| {d} | " + " | ".join(format(row[key], fmt) if key in row else "-" for key, _, fmt in COLUMNS) + " |")
+        rows[d] = row
+    frame = pd.DataFrame.from_dict(rows, orient="index").reindex(columns=list(COLUMNS))
+    frame = frame.apply(lambda column: column.map(
+        lambda v, n=DECIMALS.get(column.name, 2): "-" if pd.isna(v) else f"{v:.{n}f}"))
+    return frame.rename(columns=COLUMNS).rename_axis("d").reset_index()
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("metrics"))
+    table = results(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("metrics"))
+    print(table.to_markdown(index=False, colalign=["right"] * len(table.columns)))

@@ -10,6 +10,8 @@ import matplotlib
 matplotlib.use("Agg")  # files only, never a window; must precede pyplot
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from torchvision.utils import make_grid  # noqa: E402
 
 from vae.io import atomic_path  # noqa: E402
 
@@ -24,20 +26,9 @@ def _save(fig: plt.Figure, path: Path) -> None:
     plt.close(fig)
 
 
-def tile(images: np.ndarray, cols: int, pad: int = 2) -> np.ndarray:
-    """Arrange (n, h, w) images in rows of ``cols`` with ``pad`` pixels of background (0) between them."""
-    n, h, w = images.shape
-    rows = -(-n // cols)
-    grid = np.zeros((rows * (h + pad) - pad, cols * (w + pad) - pad), dtype=np.float32)
-    for i, image in enumerate(images):
-        r, c = divmod(i, cols)
-        grid[r * (h + pad) : r * (h + pad) + h, c * (w + pad) : c * (w + pad) + w] = image
-    return grid
-
-
-def image_grid(images: np.ndarray, cols: int, title: str, path: Path) -> None:
-    """Grey-level images in [0, 1] as one tiled picture, ink dark on white."""
-    grid = tile(images, cols)
+def image_grid(images: torch.Tensor, cols: int, title: str, path: Path) -> None:
+    """Grey-level (n, h, w) images in [0, 1] as one tiled picture, ink dark on white."""
+    grid = make_grid(images.unsqueeze(1), nrow=cols, padding=2, pad_value=0.0)[0].numpy()
     fig, ax = plt.subplots(figsize=(cols * 0.45, grid.shape[0] / grid.shape[1] * cols * 0.45 + 0.4))
     ax.imshow(1.0 - grid, cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
     ax.set_title(title, fontsize=9)
@@ -72,4 +63,19 @@ def digit_scatter(points: np.ndarray, labels: np.ndarray, title: str, xlabel: st
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)
     ax.legend(markerscale=5, fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5), title="digit")
+    _save(fig, path)
+
+
+def loss_against_d(dims: Sequence[int], curves: dict[str, Sequence[float]], title: str, path: Path) -> None:
+    """One line per estimate of the loss against the latent dimension, dims evenly spaced on the x axis."""
+    fig, ax = plt.subplots(figsize=(5, 3.4))
+    positions = range(len(dims))
+    for label, values in curves.items():
+        ax.plot(positions, values, marker="o", label=label)
+    ax.set_xticks(list(positions), [str(d) for d in dims])
+    ax.set_xlabel("latent dimension $d$")
+    ax.set_ylabel("nats per image (test set)")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
     _save(fig, path)
