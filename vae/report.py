@@ -7,9 +7,9 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+
+import pandas as pd
 
 from vae.errors import PipelineError
 from vae.io import atomic_path, write_text
@@ -24,13 +24,6 @@ class ReportError(PipelineError):
     """LaTeX is missing or the document did not compile."""
 
 
-@dataclass(frozen=True)
-class Column:
-    key: str  # key in a metrics dict
-    heading: str  # LaTeX column heading
-    fmt: str  # format spec for the value
-
-
 def escape(text: str) -> str:
     """Escape LaTeX's special characters in plain text."""
     replacements = {
@@ -40,32 +33,13 @@ def escape(text: str) -> str:
     return "".join(replacements.get(c, c) for c in text)
 
 
-def fmt(value: Any, spec: str) -> str:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return escape(str(value))
-    return format(value, spec)
-
-
-def metrics_table(rows: Mapping[int, Mapping[str, Any]], columns: Sequence[Column]) -> str:
-    """A booktabs table with one row per latent dimension."""
-    lines = [
-        r"\begin{tabular}{r" + "r" * len(columns) + "}",
-        r"\toprule",
-        " & ".join([r"$d$", *(c.heading for c in columns)]) + r" \\",
-        r"\midrule",
-    ]
-    for d, metrics in rows.items():
-        lines.append(" & ".join([str(d), *(fmt(metrics[c.key], c.fmt) for c in columns)]) + r" \\")
-    lines += [r"\bottomrule", r"\end{tabular}"]
-    return "\n".join(lines)
-
-
-def key_value_table(items: Mapping[str, Any]) -> str:
-    """A two-column table of settings, e.g. the flattened params."""
-    lines = [r"\begin{tabular}{ll}", r"\toprule", r"key & value \\", r"\midrule"]
-    lines += [rf"\texttt{{{escape(k)}}} & \texttt{{{escape(str(v))}}} \\" for k, v in items.items()]
-    lines += [r"\bottomrule", r"\end{tabular}"]
-    return "\n".join(lines)
+def latex_table(frame: pd.DataFrame, formats: Mapping[str, str] | None = None, align: str | None = None) -> str:
+    """A booktabs tabular of ``frame``: headings as given (they may hold LaTeX), string cells escaped,
+    numbers formatted by ``formats`` (column -> format spec), numbers right-aligned and text left."""
+    formatters = {column: f"{{:{spec}}}" for column, spec in (formats or {}).items()}
+    align = align or "".join("r" if pd.api.types.is_numeric_dtype(frame[c]) else "l" for c in frame.columns)
+    styler = frame.style.hide(axis="index").format(formatters, escape="latex")
+    return styler.to_latex(hrules=True, column_format=align).strip()
 
 
 def macro_name(name: str) -> str:
