@@ -6,12 +6,12 @@ from __future__ import annotations
 import argparse
 import logging
 from pathlib import Path
+from typing import Any
 
 from stages import cli, params
 from stages.params import choice, int_list, integer, positive_number
 from vae import data, model
 from vae.evaluate import elbo_terms, split_tensors
-from vae.io import write_json
 from vae.train import DEVICES, TrainConfig, fit, resolve_device
 
 log = logging.getLogger(__name__)
@@ -24,7 +24,7 @@ def schema(dims: list[int]) -> params.Schema:
             "train.device": choice(*DEVICES), **compared}
 
 
-def main(args: argparse.Namespace) -> None:
+def main(args: argparse.Namespace) -> dict[str, Any]:
     all_params = params.load(args.params, schema(args.dims))
     p = all_params["baseline"]
     device = resolve_device(all_params["train"]["device"])
@@ -45,7 +45,7 @@ def main(args: argparse.Namespace) -> None:
             "train_seconds": round(result.train_seconds, 1),
         }
         log.info("baseline d=%d: test loss %.2f", d, test.loss)
-    write_json(args.metrics, metrics)
+    return metrics
 
 
 if __name__ == "__main__":

@@ -7,11 +7,17 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from vae.errors import PipelineError
+from vae.io import write_json
+
+# At import, which every stage does first: before torch and the library load, so that the stage's wall
+# time covers nearly its whole process.
+STARTED = time.perf_counter()
 
 # Failures with a message a user can act on; anything else is a bug and keeps its traceback.
 EXPECTED_ERRORS = (PipelineError, FileNotFoundError)
@@ -30,12 +36,16 @@ def parser(stage: str, description: str) -> argparse.ArgumentParser:
     return p
 
 
-def run(stage: str, main: Callable[[argparse.Namespace], None], args: argparse.Namespace) -> None:
-    """Run a stage's ``main``; exit 1 with ``<stage>: error: <message>`` on an expected failure."""
+def run(stage: str, main: Callable[[argparse.Namespace], Mapping[str, Any] | None], args: argparse.Namespace) -> None:
+    """Run a stage's ``main`` and write the metrics it returns, with the stage's wall time, to
+    ``args.metrics``; exit 1 with ``<stage>: error: <message>`` on an expected failure."""
     logging.basicConfig(level=os.environ.get("LOGLEVEL", "INFO"), stream=sys.stderr,
                         format=f"%(asctime)s {stage}: %(message)s", datefmt="%H:%M:%S")
     try:
-        main(args)
+        metrics = main(args)
+        # Metrics last: a metrics file on disk means every other output of the stage is complete.
+        if metrics is not None:
+            write_json(args.metrics, {**metrics, "stage_seconds": round(time.perf_counter() - STARTED, 1)})
     except EXPECTED_ERRORS as exc:
         if logging.getLogger().isEnabledFor(logging.DEBUG):
             raise

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -12,7 +13,7 @@ from stages import checkpoints, cli, params
 from stages.params import choice, integer, positive_number
 from vae import data, embedding
 from vae.evaluate import latent_means, split_tensors
-from vae.io import write_csv, write_json
+from vae.io import write_csv
 from vae.progress import progress
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ def check_sizes(p: dict, splits: dict[str, data.Split], source: Path) -> None:
                                 f"{n_test} prepared test images (data.test_size), the points t-SNE embeds")
 
 
-def main(args: argparse.Namespace) -> None:
+def main(args: argparse.Namespace) -> dict[str, Any]:
     all_params = params.read(args.params)
     p = params.validate(all_params, SCHEMA, str(args.params))["embed"]
     splits = data.load_prepared(args.data)
@@ -59,7 +60,7 @@ def main(args: argparse.Namespace) -> None:
             "view_knn_accuracy": round(embedding.leave_one_out_knn_accuracy(view, test_labels, p["knn_k"]), 4),
         }
         log.info("d=%d: %s", d, metrics[f"d{d}"])
-    write_json(args.metrics, metrics)
+    return metrics
 
 
 if __name__ == "__main__":

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import logging
 from pathlib import Path
+from typing import Any
 
 from stages import cli, params
 from stages.params import integer
 from vae import data
-from vae.io import write_json
 
 log = logging.getLogger(__name__)
 
@@ -31,18 +31,18 @@ def load_params(path: Path) -> dict[str, int]:
     return p
 
 
-def main(args: argparse.Namespace) -> None:
+def main(args: argparse.Namespace) -> dict[str, Any]:
     p = load_params(args.params)
     splits = data.prepare(args.raw, args.out, val_size=p["val_size"], seed=p["split_seed"],
                           train_size=p["train_size"], test_size=p["test_size"])
     sizes = {name: len(split.labels) for name, split in splits.items()}
     train_images = splits["train"].images / 255.0
-    write_json(args.metrics, {
+    log.info("wrote %s: %s", args.out, ", ".join(f"{k} {v}" for k, v in sizes.items()))
+    return {
         **{f"{split}_images": n for split, n in sizes.items()},
         "train_pixel_mean": round(float(train_images.mean()), 6),
         "train_pixel_std": round(float(train_images.std()), 6),
-    })
-    log.info("wrote %s: %s", args.out, ", ".join(f"{k} {v}" for k, v in sizes.items()))
+    }
 
 
 if __name__ == "__main__":

@@ -7,12 +7,13 @@ import argparse
 import logging
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from stages import cli, params
 from stages.params import boolean, choice, int_list, integer, positive_number
 from vae import data, hardware, model
 from vae.evaluate import active_units, elbo_terms, importance_weighted_nll, latent_means, split_tensors
-from vae.io import write_csv, write_json
+from vae.io import write_csv
 from vae.train import DEVICES, LR_SCHEDULES, PRECISIONS, TrainConfig, fit, resolve_device
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ def schema(latent_dim: int) -> params.Schema:
     return {"train": SHARED, f"train-d{latent_dim}": BLOCK}
 
 
-def main(args: argparse.Namespace) -> None:
+def main(args: argparse.Namespace) -> dict[str, Any]:
     all_params = params.load(args.params, schema(args.latent_dim))
     shared, p = all_params["train"], all_params[f"train-d{args.latent_dim}"]
     device = resolve_device(shared["device"])
@@ -65,8 +66,9 @@ def main(args: argparse.Namespace) -> None:
 
     model.save(result.model, args.model, settings=p)
     write_csv(args.loss_csv, [asdict(r) for r in result.history])
-    # Metrics last: a metrics file on disk means every other output of the stage is complete.
-    write_json(args.metrics, {
+    log.info("d=%d: best validation loss %.2f at epoch %d; test loss %.2f", args.latent_dim, best.val_loss,
+             result.best_epoch, test.loss)
+    return {
         "latent_dim": args.latent_dim,
         "epochs_run": len(result.history),
         "best_epoch": result.best_epoch,
@@ -79,9 +81,8 @@ def main(args: argparse.Namespace) -> None:
         "train_seconds": round(result.train_seconds, 1),
         "precision": precision,
         "device": machine.name,
-    })
-    log.info("d=%d: best validation loss %.2f at epoch %d; test loss %.2f", args.latent_dim, best.val_loss,
-             result.best_epoch, test.loss)
+        "native_bf16": machine.native_bf16,
+    }
 
 
 if __name__ == "__main__":

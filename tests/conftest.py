@@ -40,8 +40,13 @@ def env() -> dict[str, str]:
     return {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", "CI": "true"}
 
 
-def run(cmd: list[str], cwd: Path, check: bool = True, **kwargs: Any) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(cmd, cwd=cwd, env=env(), capture_output=True, text=True, **kwargs)
+# No subprocess of the suite may hang it: past this, subprocess.run kills the command and the test fails.
+DEADLINE_S = 600
+
+
+def run(cmd: list[str], cwd: Path, check: bool = True, timeout: float = DEADLINE_S,
+        **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(cmd, cwd=cwd, env=env(), capture_output=True, text=True, timeout=timeout, **kwargs)
     if check and done.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} exited {done.returncode}\n{done.stdout}\n{done.stderr}")
     return done

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from dvc import api as dvc_api
 from dvc.repo import Repo
 from conftest import ROOT, commit_all, dvc, git, run, tiny_params, write_params
 
@@ -57,6 +58,7 @@ CODE_EDITS = {
     "vae/sampling.py": {"figures"},
     "stages/report.py": {"report"},
     "vae/report.py": {"report"},
+    "vae/findings.py": {"report"},
     "vae/provenance.py": {"report"},
     "report/report.tex": {"report"},
     "report/results.tex": {"report"},  # an output of the report stage, not a source
@@ -179,7 +181,8 @@ def test_metrics_show_lists_every_metric_of_every_stage(pipeline: Path) -> None:
     data = next(iter(shown.values()))["data"]
     files = {path: value["data"] for path, value in data.items()}
     assert set(files) == {"metrics/prepare-data.json", "metrics/train-d1.json", "metrics/train-d2.json",
-                          "metrics/train-d64.json", "metrics/baseline.json", "metrics/embed.json"}
+                          "metrics/train-d64.json", "metrics/baseline.json", "metrics/embed.json",
+                          "metrics/figures.json"}
     for d in (1, 2, 64):
         assert {"best_val_loss", "test_loss", "active_units"} <= set(files[f"metrics/train-d{d}.json"])
         assert {"knn_accuracy", "silhouette", "view_knn_accuracy"} == set(files["metrics/embed.json"][f"d{d}"])
@@ -198,6 +201,14 @@ def test_plots_show_and_diff(pipeline: Path) -> None:
     assert (pipeline / "html-diff/index.html").is_file()
     shutil.rmtree(pipeline / "html-show")
     shutil.rmtree(pipeline / "html-diff")
+
+
+def test_models_are_artifacts_dvc_finds_by_name(pipeline: Path, tmp_path: Path) -> None:
+    for d in (1, 2, 64):
+        found = dvc_api.artifacts_show(f"vae-d{d}", repo=str(pipeline))
+        assert found["path"] == f"models/vae-d{d}.pt"
+    dvc(pipeline, "artifacts", "get", str(pipeline), "vae-d64", "-o", str(tmp_path / "model.pt"))
+    assert (tmp_path / "model.pt").read_bytes() == (pipeline / "models/vae-d64.pt").read_bytes()
 
 
 def test_experiments_single_and_queued(pipeline_copy: Path) -> None:

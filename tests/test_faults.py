@@ -7,16 +7,21 @@ import gzip
 import hashlib
 import json
 import os
+import queue
+import re
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
+import yaml
 from conftest import ROOT, dvc, env, run, tiny_params, write_params
 
 from vae import data
@@ -27,9 +32,14 @@ TRAIN_ARGS = ["--data", "data/prepared/mnist.npz", "--model", "models/vae-d64.pt
 
 
 def without_timing(metrics_file: Path) -> dict:
-    """Metrics minus the wall-clock figure, which no two runs share."""
-    metrics = json.loads(metrics_file.read_text())
+    """Metrics minus the wall-clock figures, which no two runs share."""
+    return without_timing_text(metrics_file.read_bytes())
+
+
+def without_timing_text(text: bytes) -> dict:
+    metrics = json.loads(text)
     metrics.pop("train_seconds")
+    metrics.pop("stage_seconds")
     return metrics
 
 
@@ -80,20 +90,60 @@ def test_corrupt_file_stops_the_pipeline_before_training(make_repo: Callable[[],
 
 # --- interruption ---------------------------------------------------------------------------
 
-def start_and_wait_for_epoch(repo: Path, epoch: int) -> subprocess.Popen[str]:
-    """Start `dvc repro` in its own process group and return once training has logged ``epoch``."""
-    # A shell that starts jobs in the background (`cmd &`, as CI runners may) makes them ignore SIGINT, and
-    # children inherit that; a user's Ctrl-C reaches a process that has the default action, so restore it.
-    proc = subprocess.Popen([sys.executable, "-m", "dvc", "repro"], cwd=repo, env=env(), text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    assert proc.stdout is not None
-    deadline = time.monotonic() + 300
-    for line in proc.stdout:
-        if f"epoch {epoch}/" in line and "train-d64" in line:
-            return proc
-        assert time.monotonic() < deadline, "training never reached the epoch"
-    raise AssertionError(f"dvc repro ended before epoch {epoch}: exit {proc.wait()}")
+class Running:
+    """A command started in its own process group, output merged into one pipe and read by a thread, so that
+    every wait has a deadline even when the process prints nothing."""
+
+    def __init__(self, cmd: list[str], repo: Path) -> None:
+        # A shell that starts jobs in the background (`cmd &`, as CI runners may) makes them ignore SIGINT, and
+        # children inherit that; a user's Ctrl-C reaches a process that has the default action, so restore it.
+        self.proc = subprocess.Popen(cmd, cwd=repo, env=env(), text=True, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, start_new_session=True,
+                                     preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.seen: list[str] = []
+        stream = self.proc.stdout
+        threading.Thread(target=lambda: [*map(self.lines.put, stream), self.lines.put(None)], daemon=True).start()
+
+    def next_line(self, deadline: float) -> str | None:
+        """The next line of output, None once the process has closed it; fail at ``deadline``."""
+        try:
+            line = self.lines.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            self.kill()
+            raise AssertionError("no awaited output before the deadline:\n" + "".join(self.seen[-20:])) from None
+        if line is not None:
+            self.seen.append(line)
+        return line
+
+    def wait_for(self, wanted: Callable[[str], bool], timeout: float = 300) -> None:
+        """Read output until a line satisfies ``wanted``."""
+        deadline = time.monotonic() + timeout
+        while (line := self.next_line(deadline)) is not None:
+            if wanted(line):
+                return
+        raise AssertionError(f"the process ended (exit {self.proc.wait()}) before the line awaited:\n"
+                             + "".join(self.seen[-20:]))
+
+    def finish(self, timeout: float = 60) -> str:
+        """All output, once the process has ended (it is killed, and the test fails, after ``timeout``)."""
+        deadline = time.monotonic() + timeout
+        while self.next_line(deadline) is not None:
+            pass
+        self.proc.wait(timeout=10)
+        return "".join(self.seen)
+
+    def kill(self, sig: signal.Signals = signal.SIGKILL) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, sig)
+
+
+def test_a_silent_process_cannot_hang_the_suite(tmp_path: Path) -> None:
+    running = Running([sys.executable, "-c", "import time; time.sleep(600)"], tmp_path)
+    started = time.monotonic()
+    with pytest.raises(AssertionError, match="no awaited output before the deadline"):
+        running.wait_for(lambda line: True, timeout=2)
+    assert time.monotonic() - started < 10 and running.proc.wait(timeout=10) != 0
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
@@ -101,13 +151,13 @@ def test_interrupted_training_leaves_nothing_finished_and_resumes(pipeline_copy:
     repo = pipeline_copy
     # Far more epochs than could run before the signal, whatever the machine's load.
     write_params(repo, tiny_params(**{"train-d64": {"epochs": 100_000, "hidden": [512, 256]}}))
-    proc = start_and_wait_for_epoch(repo, 2)
+    running = Running([sys.executable, "-m", "dvc", "repro"], repo)
     try:
-        os.killpg(proc.pid, sig)
-        rest = proc.communicate(timeout=60)[0]
+        running.wait_for(lambda line: "epoch 2/" in line and "train-d64" in line)
+        running.kill(sig)
+        rest = running.finish()
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
+        running.kill()
     assert not (repo / "metrics/train-d64.json").exists(), rest
     assert not list(repo.rglob(".*.tmp"))
     assert "train-d64" in dvc(repo, "status").stdout
@@ -136,15 +186,36 @@ def test_divergence_names_stage_epoch_and_cause(pipeline_copy: Path) -> None:
 
 # --- determinism ----------------------------------------------------------------------------
 
-def test_forced_rerun_gives_identical_results(pipeline_copy: Path) -> None:
-    pipeline = pipeline_copy
-    before = {p: (pipeline / p).read_bytes() for p in ("models/vae-d64.pt", "metrics/embed.json")}
-    metrics_before = without_timing(pipeline / "metrics/train-d64.json")
-    losses_before = loss_rows_without_timing(pipeline / "plots/loss-d64.csv")
-    dvc(pipeline, "repro", "--force", "--single-item", "train-d64", "embed")
-    assert {p: (pipeline / p).read_bytes() for p in before} == before
-    assert without_timing(pipeline / "metrics/train-d64.json") == metrics_before
-    assert loss_rows_without_timing(pipeline / "plots/loss-d64.csv") == losses_before
+def outputs_without_timing(repo: Path) -> dict[str, object]:
+    """Every output of every stage, with the wall-clock figures (which no two runs share) taken out."""
+    found: dict[str, object] = {}
+    for path in sorted([*repo.glob("plots/*"), *repo.glob("models/*"), *repo.glob("metrics/*"),
+                        repo / "data/prepared/mnist.npz", repo / "report/results.tex"]):
+        name = str(path.relative_to(repo))
+        if path.suffix == ".json":
+            found[name] = json.loads(re.sub(r'"(train|stage)_seconds": [0-9.]+', '"seconds": 0', path.read_text()))
+        elif path.name.startswith("loss-d") and path.suffix == ".csv":
+            found[name] = loss_rows_without_timing(path)
+        elif path.suffix == ".tex":
+            text = re.sub(r"\\newcommand\{\\ReproTable\}.*?\n\}\n", "", path.read_text(), flags=re.S)
+            found[name] = re.sub(r"& [0-9]+ \\\\$", "& (seconds) \\\\", text, flags=re.M)  # train s column
+        else:
+            found[name] = path.read_bytes()
+    return found
+
+
+def test_forced_rerun_of_every_stage_gives_identical_outputs(pipeline_copy: Path) -> None:
+    before = outputs_without_timing(pipeline_copy)
+    assert {"models/vae-d64.pt", "plots/recon-d1.png", "metrics/baseline.json", "report/results.tex"} <= set(before)
+    dvc(pipeline_copy, "repro", "--force")
+    after = outputs_without_timing(pipeline_copy)
+    assert [name for name in before if after.get(name) != before[name]] == []
+
+
+def test_report_from_the_same_inputs_has_the_same_bytes(pipeline_copy: Path) -> None:
+    first = (pipeline_copy / "report/report.pdf").read_bytes()
+    dvc(pipeline_copy, "repro", "--force", "--single-item", "report")
+    assert (pipeline_copy / "report/report.pdf").read_bytes() == first
 
 
 # --- LaTeX ----------------------------------------------------------------------------------
@@ -155,8 +226,8 @@ def test_missing_tex_says_how_to_install(pipeline: Path, tmp_path: Path) -> None
     bare.mkdir()
     (bare / "python").symlink_to(sys.executable)
     done = subprocess.run([sys.executable, "-m", "stages.report", "--dims", "1", "2", "64", "--metrics", "metrics",
-                           "--tex", "report/report.tex", "--results", str(tmp_path / "r.tex"), "--pdf",
-                           str(tmp_path / "r.pdf")], cwd=pipeline, env={**env(), "PATH": str(bare)},
+                           "--models", "models", "--tex", "report/report.tex", "--results", str(tmp_path / "r.tex"),
+                           "--pdf", str(tmp_path / "r.pdf")], cwd=pipeline, env={**env(), "PATH": str(bare)},
                           capture_output=True, text=True)
     assert done.returncode == 1
     assert "latexmk and pdflatex are needed" in done.stderr and "apt-get install" in done.stderr
@@ -168,10 +239,204 @@ def test_latex_error_shows_the_relevant_log_lines(pipeline_copy: Path, tmp_path:
     broken = pipeline / "report/broken.tex"
     broken.write_text((pipeline / "report/report.tex").read_text().replace(r"\maketitle", r"\maketitle\nosuchmacro"))
     done = run([sys.executable, "-m", "stages.report", "--dims", "1", "2", "64", "--metrics", "metrics",
-                "--tex", "report/broken.tex", "--results", "report/results.tex", "--pdf",
+                "--models", "models", "--tex", "report/broken.tex", "--results", "report/results.tex", "--pdf",
                 str(tmp_path / "r.pdf")], pipeline, check=False)
     assert done.returncode == 1
     assert "LaTeX failed to build report/broken.tex" in done.stderr
     assert "broken.tex:" in done.stderr and "Undefined control sequence" in done.stderr
     assert r"\nosuchmacro" in done.stderr
     assert len(done.stderr.splitlines()) < 30
+
+
+# --- killed mid-write ---------------------------------------------------------------------
+
+# Runs the train stage with every rename of a finished temporary file onto its real name delayed: a kill in
+# that window is a kill while an output is being written.
+SLOW_RENAMES = ("import os, runpy, time; rename = os.replace; "
+                "os.replace = lambda src, dst: (time.sleep(120), rename(src, dst)); "
+                "runpy.run_module('stages.train', run_name='__main__')")
+TRAIN_D64_OUTPUTS = ("models/vae-d64.pt", "plots/loss-d64.csv", "metrics/train-d64.json")
+
+
+def test_kill_while_writing_leaves_no_half_output_and_the_rerun_matches_a_clean_run(pipeline_copy: Path) -> None:
+    repo = pipeline_copy
+    before = {p: (repo / p).read_bytes() for p in TRAIN_D64_OUTPUTS}
+    write_params(repo, tiny_params(**{"train-d64": {"epochs": 3, "hidden": [64]}}))
+    running = Running([sys.executable, "-c", SLOW_RENAMES, "--latent-dim", "64", *TRAIN_ARGS], repo)
+    try:
+        deadline = time.monotonic() + 300
+        while not list((repo / "models").glob(".vae-d64.pt.*.tmp")):
+            assert running.proc.poll() is None and time.monotonic() < deadline, "".join(running.seen)
+            time.sleep(0.05)
+        running.kill()
+        running.finish()
+    finally:
+        running.kill()
+    # Every output under its real name is still the previous run's, whole; the killed write is a temporary.
+    assert {p: (repo / p).read_bytes() for p in TRAIN_D64_OUTPUTS} == before
+    assert list((repo / "models").glob(".vae-d64.pt.*.tmp"))
+
+    dvc(repo, "repro", "train-d64")
+    assert not list(repo.rglob(".*.tmp"))
+    rerun = {p: (repo / p).read_bytes() for p in TRAIN_D64_OUTPUTS}
+    assert rerun != before
+    dvc(repo, "repro", "--force", "--single-item", "train-d64")  # a clean run of the same params
+    assert (repo / "models/vae-d64.pt").read_bytes() == rerun["models/vae-d64.pt"]
+    assert loss_rows_without_timing(repo / "plots/loss-d64.csv") == [
+        line.split(",")[:-1] for line in rerun["plots/loss-d64.csv"].decode().splitlines()]
+    assert without_timing(repo / "metrics/train-d64.json") == without_timing_text(rerun["metrics/train-d64.json"])
+
+
+def test_interrupt_exits_130_with_one_line(pipeline_copy: Path) -> None:
+    repo = pipeline_copy
+    write_params(repo, tiny_params(**{"train-d64": {"epochs": 100_000, "hidden": [64]}}))
+    running = Running([sys.executable, "-m", "stages.train", "--latent-dim", "64", *TRAIN_ARGS], repo)
+    try:
+        running.wait_for(lambda line: "epoch 1/" in line)
+        running.kill(signal.SIGINT)
+        output = running.finish()
+    finally:
+        running.kill()
+    assert running.proc.returncode == 130
+    assert output.strip().splitlines()[-1] == (
+        "train-d64: interrupted; its metrics were not written and dvc.lock was not updated")
+    assert "Traceback" not in output
+
+
+# --- bad files ------------------------------------------------------------------------------
+
+def one_line_error(cmd: list[str], repo: Path, stage: str) -> str:
+    """Run a stage command that must fail; return its one error line."""
+    done = run(cmd, repo, check=False)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    errors = [line for line in done.stderr.splitlines() if ": error: " in line]
+    assert len(errors) == 1 and errors[0].startswith(f"{stage}: error: "), done.stderr
+    return errors[0]
+
+
+def prepare_cmd(raw: Path) -> list[str]:
+    return [sys.executable, "-m", "stages.prepare_data", "--raw", str(raw), "--out", "prepared.npz",
+            "--metrics", "prepare.json"]
+
+
+def idx(magic: int, array: np.ndarray) -> bytes:
+    return magic.to_bytes(4, "big") + b"".join(n.to_bytes(4, "big") for n in array.shape) + array.tobytes()
+
+
+def replace_raw_file(raw: Path, name: str, payload: bytes) -> None:
+    """Put ``payload`` in place of a raw file, with a checksum that matches it."""
+    (raw / f"{name}.gz").write_bytes(gzip.compress(payload))
+    sums = [f"{hashlib.sha256(payload).hexdigest()}  {name}" if line.endswith(name) else line
+            for line in (raw / "SHA256SUMS").read_text().splitlines()]
+    (raw / "SHA256SUMS").write_text("\n".join(sums) + "\n")
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda raw: (raw / "SHA256SUMS").write_text("not a checksum line\n"),
+         r"SHA256SUMS:1: expected '<64 hex digits>  <file name>', got 'not a checksum line'"),
+        (lambda raw: replace_raw_file(raw, "t10k-labels-idx1-ubyte", idx(0x801, np.full(10_000, 11, np.uint8))),
+         r"t10k-labels-idx1-ubyte: label 11 is not a digit"),
+        (lambda raw: replace_raw_file(raw, "t10k-labels-idx1-ubyte", idx(0x801, np.zeros(9_999, np.uint8))),
+         r"t10k-images-idx3-ubyte has 10000 images but t10k-labels-idx1-ubyte has 9999 labels"),
+    ],
+)
+def test_bad_raw_file_is_one_line_naming_it(tmp_path: Path, damage: Callable[[Path], object], message: str) -> None:
+    raw = tmp_path / "mnist"
+    shutil.copytree(ROOT / "data/mnist", raw)
+    damage(raw)
+    assert re.search(message, one_line_error(prepare_cmd(raw), tmp_path, "prepare-data"))
+
+
+@pytest.mark.parametrize("cut", [0, 1000])
+def test_truncated_prepared_data_is_one_line_naming_it(pipeline_copy: Path, cut: int) -> None:
+    path = pipeline_copy / "data/prepared/mnist.npz"
+    path.write_bytes(path.read_bytes()[:cut])
+    cmd = [sys.executable, "-m", "stages.train", "--latent-dim", "64", *TRAIN_ARGS]
+    assert "data/prepared/mnist.npz is not a complete prepared-data file" in one_line_error(cmd, pipeline_copy,
+                                                                                             "train-d64")
+
+
+def embed_cmd() -> list[str]:
+    return [sys.executable, "-m", "stages.embed", "--dims", "1", "2", "64", "--data", "data/prepared/mnist.npz",
+            "--models", "models", "--metrics", "metrics/embed.json", "--plots", "plots"]
+
+
+def test_truncated_checkpoint_is_one_line_naming_it(pipeline_copy: Path) -> None:
+    path = pipeline_copy / "models/vae-d2.pt"
+    path.write_bytes(path.read_bytes()[:5000])
+    assert "models/vae-d2.pt is not a complete checkpoint" in one_line_error(embed_cmd(), pipeline_copy, "embed")
+
+
+def test_embed_refuses_a_model_trained_under_other_params(pipeline_copy: Path) -> None:
+    write_params(pipeline_copy, tiny_params(**{"train-d64": {"lr": 0.002, "epochs": 2, "hidden": [64]}}))
+    error = one_line_error(embed_cmd(), pipeline_copy, "embed")
+    assert "models/vae-d64.pt was trained with" in error and "run `dvc repro` to retrain it" in error
+
+
+def test_cuda_without_a_gpu_is_one_line(pipeline_copy: Path) -> None:
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    write_params(pipeline_copy, tiny_params(train={"device": "cuda"}))
+    cmd = [sys.executable, "-m", "stages.train", "--latent-dim", "64", *TRAIN_ARGS]
+    assert "train.device is 'cuda' but torch sees no CUDA device" in one_line_error(cmd, pipeline_copy, "train-d64")
+
+
+def test_reference_dim_must_be_a_trained_dim(pipeline_copy: Path, tmp_path: Path) -> None:
+    write_params(pipeline_copy, tiny_params(report={"reference_latent_dim": 8}))
+    cmd = [sys.executable, "-m", "stages.report", "--dims", "1", "2", "64", "--metrics", "metrics", "--models",
+           "models", "--tex", "report/report.tex", "--results", str(tmp_path / "r.tex"), "--pdf", str(tmp_path / "r.pdf")]
+    assert "report.reference_latent_dim = 8: expected one of the trained dims [1, 2, 64]" in one_line_error(
+        cmd, pipeline_copy, "report")
+
+
+# --- bad params through each stage's command line ------------------------------------------
+
+STAGE_COMMANDS = {  # as dvc.yaml runs them
+    "prepare-data": ["stages.prepare_data", "--raw", "data/mnist", "--out", "data/prepared/mnist.npz",
+                     "--metrics", "metrics/prepare-data.json"],
+    "train-d64": ["stages.train", "--latent-dim", "64", *TRAIN_ARGS],
+    "baseline": ["stages.baseline", "--dims", "1", "2", "--data", "data/prepared/mnist.npz",
+                 "--metrics", "metrics/baseline.json"],
+    "embed": embed_cmd()[2:],
+    "figures": ["stages.figures", "--dims", "1", "2", "64", "--data", "data/prepared/mnist.npz", "--models", "models",
+                "--train-metrics", "metrics", "--plots", "plots", "--metrics", "metrics/figures.json"],
+    "report": ["stages.report", "--dims", "1", "2", "64", "--metrics", "metrics", "--models", "models",
+               "--tex", "report/report.tex", "--results", "report/results.tex", "--pdf", "report/report.pdf"],
+}
+
+
+@pytest.mark.parametrize(
+    ("stage", "text", "message"),
+    [
+        ("prepare-data", "data: [unclosed", r"params.yaml is not valid YAML: "),
+        ("train-d64", "train-d64: 5\n", r"block 'train-d64' is not a mapping \(int\); it needs keys hidden"),
+        ("baseline", "baseline: {hidden: [400], batch_size: true, lr: 0.001}\n",
+         r"baseline.batch_size = True: expected an integer >= 1"),
+        ("embed", "embed: {knn_k: 5, tsne_perplexity: .nan, tsne_method: opentsne, seed: 0}\n",
+         r"embed.tsne_perplexity = nan: expected a finite number > 0"),
+        ("figures", "figures: {seed: 0, colour: red}\n", r"unknown key figures.colour; allowed keys: seed"),
+        ("report", "report: {reference_val_loss: -1, reference_latent_dim: 64}\n",
+         r"report.reference_val_loss = -1: expected a finite number > 0"),
+    ],
+)
+def test_bad_params_fail_each_stage_in_one_line(pipeline_copy: Path, stage: str, text: str, message: str) -> None:
+    """Each bad value replaces (or is appended over) the block it names in the real params file."""
+    params_file = pipeline_copy / "params.yaml"
+    block = text.split(":", 1)[0]
+    kept = yaml.safe_load(params_file.read_text())
+    kept.pop(block, None)
+    params_file.write_text(yaml.safe_dump(kept, sort_keys=False) + text)
+    cmd = [sys.executable, "-m", *STAGE_COMMANDS[stage]]
+    before = {p: p.read_bytes() for p in (pipeline_copy / "metrics").iterdir()}
+    assert re.search(message, one_line_error(cmd, pipeline_copy, stage))
+    assert {p: p.read_bytes() for p in (pipeline_copy / "metrics").iterdir()} == before  # no work was done
+
+
+def test_unknown_activation_is_named(pipeline_copy: Path) -> None:
+    write_params(pipeline_copy, tiny_params(**{"train-d64": {"activation": "tanh", "epochs": 2, "hidden": [64]}}))
+    cmd = [sys.executable, "-m", *STAGE_COMMANDS["train-d64"]]
+    assert "train-d64.activation = 'tanh': expected one of 'relu', 'elu', 'silu'" in one_line_error(
+        cmd, pipeline_copy, "train-d64")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import re
+import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from vae.errors import PipelineError
-from vae.io import atomic_path
+from vae.io import atomic_path, require
 
 IMAGE_SIDE = 28
 N_PIXELS = IMAGE_SIDE * IMAGE_SIDE
@@ -40,10 +42,13 @@ class Split:
 def read_checksums(sums_file: Path) -> dict[str, str]:
     """Parse a ``sha256sum``-style file into {file name: hex digest}."""
     sums: dict[str, str] = {}
-    for line in sums_file.read_text().splitlines():
-        if line.strip():
-            digest, name = line.split()
-            sums[name.lstrip("*")] = digest
+    for number, line in enumerate(sums_file.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        fields = line.split()
+        if len(fields) != 2 or not re.fullmatch(r"[0-9a-f]{64}", fields[0]):
+            raise DataError(f"{sums_file}:{number}: expected '<64 hex digits>  <file name>', got {line.strip()!r}")
+        sums[fields[1].lstrip("*")] = fields[0]
     return sums
 
 
@@ -136,5 +141,9 @@ def prepare(raw_dir: Path, out_file: Path, *, val_size: int, seed: int, train_si
 
 def load_prepared(path: Path) -> dict[str, Split]:
     """Load the arrays written by :func:`prepare`."""
-    with np.load(path) as arrays:
-        return {k: Split(arrays[f"{k}_images"], arrays[f"{k}_labels"]) for k in SPLITS}
+    try:
+        with np.load(require(path)) as arrays:
+            return {k: Split(arrays[f"{k}_images"], arrays[f"{k}_labels"]) for k in SPLITS}
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        raise DataError(f"{path} is not a complete prepared-data file ({type(exc).__name__}: {exc}); "
+                        "rerun the prepare-data stage (dvc repro --force prepare-data)") from None

@@ -1,4 +1,5 @@
-"""Atomic file output: every file the pipeline writes goes through here.
+"""File I/O: every file the pipeline writes goes through here, atomically; inputs another stage writes
+are checked here, so that a missing one says which command makes it.
 
 A stage killed mid-write must not leave a file that DVC or a reader would take
 as finished, so each writer fills a temporary file in the same directory and
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import glob
 import json
 import os
 import tempfile
@@ -22,6 +24,9 @@ def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; rename it to ``target`` on success."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
+    # What a write of this target killed outside Python's control (SIGKILL, power loss) left behind.
+    for stale in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
+        stale.unlink(missing_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     os.close(fd)
     tmp = Path(tmp_name)
@@ -61,3 +66,14 @@ def write_csv(target: Path, rows: Sequence[Mapping[str, Any]]) -> None:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
+
+
+def require(path: Path) -> Path:
+    """``path``, or an error that says how to produce it when it does not exist."""
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"{path} is missing; run the stage that writes it first (dvc repro)")
+    return Path(path)
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    return json.loads(require(path).read_text())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import pickle
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -12,7 +13,8 @@ import torch
 from torch import nn
 
 from vae.data import N_PIXELS
-from vae.io import write_bytes
+from vae.errors import PipelineError
+from vae.io import require, write_bytes
 
 
 class ELU(nn.Module):
@@ -94,7 +96,11 @@ def save(model: VAE, path: Path, settings: Mapping[str, Any]) -> None:
 
 def load(path: Path, device: torch.device | str = "cpu") -> tuple[VAE, dict[str, Any]]:
     """Load a model written by :func:`save`, with the training settings it was saved with."""
-    checkpoint: dict[str, Any] = torch.load(path, map_location=device, weights_only=True)
+    try:
+        checkpoint: dict[str, Any] = torch.load(require(path), map_location=device, weights_only=True)
+    except (RuntimeError, EOFError, pickle.UnpicklingError) as exc:
+        raise PipelineError(f"{path} is not a complete checkpoint ({' '.join(str(exc).split())[:200]}); "
+                            "rerun the stage that trains it (dvc repro)") from None
     config = checkpoint["config"]
     model = VAE(ModelConfig(latent_dim=config["latent_dim"], hidden=tuple(config["hidden"]),
                             activation=config.get("activation", "relu")))  # older checkpoints: ReLU
