@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 import torch
 import yaml
-from conftest import ROOT, dvc, env, run, tiny_params, write_params
+from conftest import DEADLINE_S, ROOT, dvc, env, run, tiny_params, write_params
 
 from vae import data
 from vae.data import DataError
@@ -228,7 +228,7 @@ def test_missing_tex_says_how_to_install(pipeline: Path, tmp_path: Path) -> None
     done = subprocess.run([sys.executable, "-m", "stages.report", "--dims", "1", "2", "64", "--metrics", "metrics",
                            "--models", "models", "--tex", "report/report.tex", "--results", str(tmp_path / "r.tex"),
                            "--pdf", str(tmp_path / "r.pdf")], cwd=pipeline, env={**env(), "PATH": str(bare)},
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, timeout=DEADLINE_S)
     assert done.returncode == 1
     assert "latexmk and pdflatex are needed" in done.stderr and "apt-get install" in done.stderr
     assert not (tmp_path / "r.pdf").exists()
