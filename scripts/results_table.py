@@ -31,7 +31,7 @@ def results(metrics_dir: Path) -> pd.DataFrame:
     embed = json.loads((metrics_dir / "embed.json").read_text())
     baseline = json.loads((metrics_dir / "baseline.json").read_text())
     rows = {}
-    for d in sorted(int(key[1:]) for key in embed):
+    for d in sorted(int(key[1:]) for key in embed if key[1:].isdigit()):
         row = {**json.loads((metrics_dir / f"train-d{d}.json").read_text()), **embed[f"d{d}"]}
         if f"d{d}" in baseline:
             row["baseline_test_loss"] = baseline[f"d{d}"]["test_loss"]
