@@ -4,22 +4,18 @@ and params, and build report/report.pdf with latexmk."""
 from __future__ import annotations
 
 import argparse
-import hashlib
 import importlib.metadata
 import logging
 import platform
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
 
 from stages import cli, params
 from stages.params import integer, positive_number
 from vae import findings
 from vae.io import read_json
 from vae.provenance import git_commit
-from vae.report import compile_pdf, escape, latex_table, write_results
+from vae.report import (baseline_recipe, baseline_table, compile_pdf, embed_table, escape, params_table,
+                        recipe_table, reproducibility_table, results_table, write_results)
 
 log = logging.getLogger(__name__)
 
@@ -30,64 +26,6 @@ SCHEMA = {"report": {"reference_val_loss": positive_number(), "reference_latent_
 CODE_PATHS = ("stages", "vae", "dvc.yaml", "report/report.tex")
 # Stages whose wall time the report lists, each from its metrics file (the report cannot time itself).
 TIMED_STAGES = ("prepare-data", "train-d{d}", "baseline", "embed", "figures")
-
-
-def recipe_table(all_params: Mapping[str, Any], dims: list[int]) -> str:
-    rows = []
-    for d in dims:
-        p = all_params[f"train-d{d}"]
-        rows.append({"$d$": d, "layers": "--".join(map(str, (784, *p["hidden"], d))), "activation": p["activation"],
-                     "epochs": p["epochs"], "batch": p["batch_size"], "learning rate": p["lr"],
-                     "schedule": p["lr_schedule"], "KL warm-up": p["kl_warmup_epochs"], "seed": p["seed"]})
-    return latex_table(pd.DataFrame(rows), {"learning rate": "g"})
-
-
-def results_table(train: Mapping[int, Mapping[str, Any]]) -> str:
-    columns = {"best_val_loss": "val.\\ loss", "test_loss": "test loss", "test_recon": "test recon.",
-               "test_kl": "test KL", "test_nll_iw": "test $-\\log p(x)$, IW", "active_units": "active units",
-               "best_epoch": "best epoch", "train_seconds": "train s"}
-    frame = pd.DataFrame.from_dict(train, orient="index")[list(columns)].rename(columns=columns)
-    frame.insert(0, "$d$", list(train))
-    formats = {h: ".2f" for k, h in columns.items() if k not in ("active_units", "best_epoch", "train_seconds")}
-    return latex_table(frame, formats | {"train s": ".0f"})
-
-
-def baseline_table(train: Mapping[int, Mapping[str, Any]], baseline: Mapping[str, Any]) -> str:
-    rows = [{"$d$": d, "epochs": baseline[f"d{d}"]["epochs_run"], "baseline test loss": baseline[f"d{d}"]["test_loss"],
-             "our test loss": train[d]["test_loss"], "gain": baseline[f"d{d}"]["test_loss"] - train[d]["test_loss"]}
-            for d in train if f"d{d}" in baseline]
-    return latex_table(pd.DataFrame(rows), {"baseline test loss": ".2f", "our test loss": ".2f", "gain": ".2f"})
-
-
-def embed_table(embed: Mapping[str, Any], dims: list[int], k: int) -> str:
-    frame = pd.DataFrame([{"$d$": d, f"{k}-NN accuracy": embed[f"d{d}"]["knn_accuracy"],
-                           "silhouette": embed[f"d{d}"]["silhouette"],
-                           f"{k}-NN accuracy in the 2-D view": embed[f"d{d}"]["view_knn_accuracy"]} for d in dims])
-    return latex_table(frame, {c: ".3f" for c in frame.columns[1:]})
-
-
-def reproducibility_table(train: Mapping[int, Mapping[str, Any]], models: Mapping[int, Path],
-                          seconds: Mapping[str, float]) -> str:
-    rows = [{"stage": stage, "wall s": s, "precision": "", "device": "", "model md5": ""}
-            for stage, s in seconds.items()]
-    for row in rows:
-        if row["stage"].startswith("train-d"):
-            d = int(row["stage"].removeprefix("train-d"))
-            native = "native bf16" if train[d]["native_bf16"] else "no native bf16"
-            row |= {"precision": train[d]["precision"], "device": f"{train[d]['device']} ({native})",
-                    "model md5": md5(models[d])}
-    return latex_table(pd.DataFrame(rows), {"wall s": ".0f"})
-
-
-def params_table(all_params: Mapping[str, Any]) -> str:
-    flat = pd.json_normalize(all_params, sep=".").iloc[0]
-    frame = pd.DataFrame({"key": flat.index, "value": [str(v) for v in flat.values]})
-    return latex_table(frame, align="ll")
-
-
-def md5(path: Path) -> str:
-    """The file's md5, as dvc.lock records it for a stage output."""
-    return hashlib.md5(path.read_bytes()).hexdigest()
 
 
 def main(args: argparse.Namespace) -> None:
@@ -134,12 +72,6 @@ def main(args: argparse.Namespace) -> None:
     write_results(args.results, macros)
     compile_pdf(args.tex, args.pdf)
     log.info("wrote %s and %s", args.results, args.pdf)
-
-
-def baseline_recipe(p: Mapping[str, Any]) -> str:
-    widths = "--".join(map(str, (784, *p["hidden"])))
-    return (f"an MLP {widths}--$d$ with ReLU, Adam at a constant rate of {p['lr']:g}, "
-            f"batches of {p['batch_size']}")
 
 
 if __name__ == "__main__":

@@ -98,7 +98,7 @@ def load(path: Path, device: torch.device | str = "cpu") -> tuple[VAE, dict[str,
     """Load a model written by :func:`save`, with the training settings it was saved with."""
     try:
         checkpoint: dict[str, Any] = torch.load(require(path), map_location=device, weights_only=True)
-    except (RuntimeError, EOFError, pickle.UnpicklingError) as exc:
+    except (OSError, RuntimeError, EOFError, pickle.UnpicklingError) as exc:
         raise PipelineError(f"{path} is not a complete checkpoint ({' '.join(str(exc).split())[:200]}); "
                             "rerun the stage that trains it (dvc repro)") from None
     config = checkpoint["config"]

@@ -1,9 +1,11 @@
-"""Where a result came from: the git commit of the code that made it."""
+"""Where a result came from: the git commit of the code that made it, and the md5 of a file."""
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 from collections.abc import Sequence
+from pathlib import Path
 
 
 def git_commit(code_paths: Sequence[str]) -> str:
@@ -18,3 +20,8 @@ def git_commit(code_paths: Sequence[str]) -> str:
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return head if clean else f"{head} with uncommitted code changes"
+
+
+def file_md5(path: Path) -> str:
+    """The file's md5, as dvc.lock records it for a stage output."""
+    return hashlib.md5(Path(path).read_bytes()).hexdigest()

@@ -1,4 +1,5 @@
-"""The LaTeX report: ``results.tex`` rendered from the metrics, and the latexmk build."""
+"""The LaTeX report: its tables rendered from metrics and params (with pandas), ``results.tex``, and the
+latexmk build."""
 
 from __future__ import annotations
 
@@ -6,13 +7,15 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from vae.errors import PipelineError
 from vae.io import atomic_path, write_text
+from vae.provenance import file_md5
 
 TEX_INSTALL_HINT = (
     "install TeX: on Debian/Ubuntu 'apt-get install texlive-latex-recommended latexmk' (as root), "
@@ -40,6 +43,65 @@ def latex_table(frame: pd.DataFrame, formats: Mapping[str, str] | None = None, a
     align = align or "".join("r" if pd.api.types.is_numeric_dtype(frame[c]) else "l" for c in frame.columns)
     styler = frame.style.hide(axis="index").format(formatters, escape="latex")
     return styler.to_latex(hrules=True, column_format=align).strip()
+
+
+def recipe_table(all_params: Mapping[str, Any], dims: list[int]) -> str:
+    rows = []
+    for d in dims:
+        p = all_params[f"train-d{d}"]
+        rows.append({"$d$": d, "layers": "--".join(map(str, (784, *p["hidden"], d))), "activation": p["activation"],
+                     "epochs": p["epochs"], "batch": p["batch_size"], "learning rate": p["lr"],
+                     "schedule": p["lr_schedule"], "KL warm-up": p["kl_warmup_epochs"], "seed": p["seed"]})
+    return latex_table(pd.DataFrame(rows), {"learning rate": "g"})
+
+
+def results_table(train: Mapping[int, Mapping[str, Any]]) -> str:
+    columns = {"best_val_loss": "val.\\ loss", "test_loss": "test loss", "test_recon": "test recon.",
+               "test_kl": "test KL", "test_nll_iw": "test $-\\log p(x)$, IW", "active_units": "active units",
+               "best_epoch": "best epoch", "train_seconds": "train s"}
+    frame = pd.DataFrame.from_dict(train, orient="index")[list(columns)].rename(columns=columns)
+    frame.insert(0, "$d$", list(train))
+    formats = {h: ".2f" for k, h in columns.items() if k not in ("active_units", "best_epoch", "train_seconds")}
+    return latex_table(frame, formats | {"train s": ".0f"})
+
+
+def baseline_table(train: Mapping[int, Mapping[str, Any]], baseline: Mapping[str, Any]) -> str:
+    rows = [{"$d$": d, "epochs": baseline[f"d{d}"]["epochs_run"], "baseline test loss": baseline[f"d{d}"]["test_loss"],
+             "our test loss": train[d]["test_loss"], "gain": baseline[f"d{d}"]["test_loss"] - train[d]["test_loss"]}
+            for d in train if f"d{d}" in baseline]
+    return latex_table(pd.DataFrame(rows), {"baseline test loss": ".2f", "our test loss": ".2f", "gain": ".2f"})
+
+
+def embed_table(embed: Mapping[str, Any], dims: list[int], k: int) -> str:
+    frame = pd.DataFrame([{"$d$": d, f"{k}-NN accuracy": embed[f"d{d}"]["knn_accuracy"],
+                           "silhouette": embed[f"d{d}"]["silhouette"],
+                           f"{k}-NN accuracy in the 2-D view": embed[f"d{d}"]["view_knn_accuracy"]} for d in dims])
+    return latex_table(frame, {c: ".3f" for c in frame.columns[1:]})
+
+
+def reproducibility_table(train: Mapping[int, Mapping[str, Any]], models: Mapping[int, Path],
+                          seconds: Mapping[str, float]) -> str:
+    rows = [{"stage": stage, "wall s": s, "precision": "", "device": "", "model md5": ""}
+            for stage, s in seconds.items()]
+    for row in rows:
+        if row["stage"].startswith("train-d"):
+            d = int(row["stage"].removeprefix("train-d"))
+            native = "native bf16" if train[d]["native_bf16"] else "no native bf16"
+            row |= {"precision": train[d]["precision"], "device": f"{train[d]['device']} ({native})",
+                    "model md5": file_md5(models[d])}
+    return latex_table(pd.DataFrame(rows), {"wall s": ".0f"})
+
+
+def params_table(all_params: Mapping[str, Any]) -> str:
+    flat = pd.json_normalize(all_params, sep=".").iloc[0]
+    frame = pd.DataFrame({"key": flat.index, "value": [str(v) for v in flat.values]})
+    return latex_table(frame, align="ll")
+
+
+def baseline_recipe(p: Mapping[str, Any]) -> str:
+    widths = "--".join(map(str, (784, *p["hidden"])))
+    return (f"an MLP {widths}--$d$ with ReLU, Adam at a constant rate of {p['lr']:g}, "
+            f"batches of {p['batch_size']}")
 
 
 def macro_name(name: str) -> str:
