@@ -15,7 +15,6 @@ import logging
 import os
 import platform
 import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,6 +30,7 @@ from stages import embed, params, train
 from vae import data, embedding, hardware, model
 from vae.evaluate import latent_means, split_tensors, to_float_images
 from vae.model import ModelConfig
+from vae.provenance import git_commit
 from vae.train import PRECISION_DTYPES, PRECISIONS, TrainConfig
 
 log = logging.getLogger("bench")
@@ -39,6 +39,7 @@ log = logging.getLogger("bench")
 BEGIN, END = "<!-- bench:begin {kind} -->", "<!-- bench:end {kind} -->"
 D64_IMAGES = 20_000  # per timed pass of the d=64 model: a third of an epoch is enough for a steady rate
 REFERENCE_MODEL = ModelConfig(latent_dim=20, hidden=(400,))  # pytorch/examples' 784-400-20
+MEASURED_CODE = ("bench", "stages", "vae", "dvc.yaml", "params.yaml")  # whose uncommitted changes the table flags
 
 
 class Table:
@@ -60,13 +61,6 @@ def machine(cpu: hardware.Hardware, precision_setting: str) -> str:
             f"(the loops run on the CPU); PyTorch {torch.__version__}, Python {platform.python_version()}. "
             f"Native bf16 flags: {flags}, so `train.precision: {precision_setting}` trains in "
             f"{hardware.resolve_precision(precision_setting, cpu)}")
-
-
-def commit() -> str:
-    """The short hash of HEAD, marked when the working tree has changes beside it."""
-    head = subprocess.run(["git", "rev-parse", "--short=7", "HEAD"], capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "diff", "--quiet", "HEAD"]).returncode != 0
-    return f"`{head or 'unknown'}`{' plus uncommitted changes' if dirty else ''}"
 
 
 def verdict(ok: bool) -> str:
@@ -219,7 +213,7 @@ def main() -> None:
     all_params = params.load(Path("params.yaml"), {**train.schema(64), **embed.SCHEMA})
     cpu = hardware.describe(torch.device("cpu"))
     precision = hardware.resolve_precision(all_params["train"]["precision"], cpu)
-    measured_at = commit()  # before the pipeline's rerun rewrites its outputs
+    measured_at = git_commit(MEASURED_CODE)  # before the pipeline's rerun rewrites its outputs
     log.info("%s", machine(cpu, all_params["train"]["precision"]))
     table = Table()
     if not args.skip_pipeline:
@@ -227,7 +221,7 @@ def main() -> None:
     bench_loops(table, Path("data/mnist"), args.epochs, all_params["train"], all_params["train-d64"], precision)
     bench_tsne(table, Path("data/prepared/mnist.npz"), Path("models/vae-d64.pt"), all_params["embed"])
     passes = f"{args.epochs} pass{'es' if args.epochs > 1 else ''}"
-    text = (f"Measured by `python -m bench` on {datetime.date.today().isoformat()} at commit {measured_at}: "
+    text = (f"Measured by `python -m bench` on {datetime.date.today().isoformat()} at commit `{measured_at}`: "
             f"{machine(cpu, all_params['train']['precision'])}. "
             f"Loop times are medians of {passes} (epochs of 60,000 images; for the d=64 model, of {D64_IMAGES:,}) after "
             f"an untimed one, the loops of a group taking turns pass by pass; stages and t-SNE ran once."

@@ -32,6 +32,9 @@ def check_sizes(p: dict, splits: dict[str, data.Split], source: Path) -> None:
     if p["knn_k"] > n_train:
         raise params.ParamError(f"{source}: embed.knn_k = {p['knn_k']}: expected at most the {n_train} prepared "
                                 "training images (data.train_size), the neighbours to choose from")
+    if p["knn_k"] >= n_test:
+        raise params.ParamError(f"{source}: embed.knn_k = {p['knn_k']}: expected less than the {n_test} prepared "
+                                "test images (data.test_size), each classified by its neighbours among the others")
     if p["tsne_perplexity"] >= n_test:
         raise params.ParamError(f"{source}: embed.tsne_perplexity = {p['tsne_perplexity']}: expected less than the "
                                 f"{n_test} prepared test images (data.test_size), the points t-SNE embeds")

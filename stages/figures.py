@@ -39,15 +39,12 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
                            f"d={d}: loss per epoch", written[-1])
         written += write_model_figures(checkpoints.load_current(args.models, d, all_params), x_test, args.plots,
                                        p["seed"])
-        view = pd.read_csv(require(args.plots / f"embed-d{d}.csv"))
-        points, labels = view[["x", "y"]].to_numpy(), view["label"].to_numpy()
-        if d == 2:
-            written.append(args.plots / "latent-d2.png")
-            figures.digit_scatter(points, labels, "d=2: test-set latent means", "$z_1$", "$z_2$", written[-1])
-        if d > 2:
-            written.append(args.plots / f"tsne-d{d}.png")
-            figures.digit_scatter(points, labels, f"d={d}: t-SNE of test-set latent means", "t-SNE 1", "t-SNE 2",
-                                  written[-1])
+        if d >= 2:  # the d=1 view is a strip with jitter: `dvc plots show` draws it, no PNG does
+            view = pd.read_csv(require(args.plots / f"embed-d{d}.csv"))
+            name, title, axes = (("latent-d2.png", "d=2: test-set latent means", ("$z_1$", "$z_2$")) if d == 2 else
+                                 (f"tsne-d{d}.png", f"d={d}: t-SNE of test-set latent means", ("t-SNE 1", "t-SNE 2")))
+            written.append(args.plots / name)
+            figures.digit_scatter(view[["x", "y"]].to_numpy(), view["label"].to_numpy(), title, *axes, written[-1])
     log.info("wrote %d figures to %s", len(written), args.plots)
     return {"figures_written": len(written)}
 

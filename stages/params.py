@@ -1,7 +1,7 @@
 """Read ``params.yaml`` and validate the keys a stage reads before it does any work.
 
 This is the only module that reads the params file. It knows no block: each stage declares the rules of
-what it reads (its ``PARAMS``), named as its ``params:`` entry in dvc.yaml names them, so that editing one
+what it reads (its ``SCHEMA``), named as its ``params:`` entry in dvc.yaml names them, so that editing one
 stage's rules reruns that stage alone. Each rule names what is allowed, so an error reads:
 ``params.yaml: train-d64.lr = -1: expected a finite number > 0``.
 """
@@ -122,7 +122,7 @@ def validate(params: Mapping[str, Any], schema: Schema, source: str = "params.ya
             checked.setdefault(name, {})[key] = check(source, name, values, key, rules)
             continue
         values = block(params, name, source, f"keys {', '.join(rules)}")
-        for unknown in values.keys() - rules.keys():
+        for unknown in sorted(values.keys() - rules.keys()):
             raise ParamError(f"{source}: unknown key {name}.{unknown}; allowed keys: {', '.join(rules)}")
         checked[name] = {k: check(source, name, values, k, rule) for k, rule in rules.items()}
     return checked

@@ -38,7 +38,8 @@ def main(args: argparse.Namespace) -> None:
     sizes = read_json(args.metrics / "prepare-data.json")
     ref_dim = p["reference_latent_dim"]
     if ref_dim not in train:
-        raise params.ParamError(f"report.reference_latent_dim = {ref_dim}: expected one of the trained dims {dims}")
+        raise params.ParamError(f"{args.params}: report.reference_latent_dim = {ref_dim}: expected one of the trained "
+                                f"dims {dims}")
     stages = [s.format(d=d) for s in TIMED_STAGES for d in (dims if "{d}" in s else [None])]
     seconds = {stage: read_json(args.metrics / f"{stage}.json")["stage_seconds"] for stage in stages}
     k, iw_samples = all_params["embed"]["knn_k"], all_params["train"]["iw_samples"]
@@ -49,6 +50,7 @@ def main(args: argparse.Namespace) -> None:
         "DataSizes": (f"{sizes['train_images']:,} training, {sizes['val_images']:,} validation and "
                       f"{sizes['test_images']:,} test images"),
         "RecipeTable": recipe_table(all_params, dims),
+        "RecipeDifferences": findings.recipe_differences({d: all_params[f"train-d{d}"] for d in dims}),
         "ResultsTable": results_table(train),
         "LossFinding": findings.loss_against_d(train),
         "IwFinding": findings.importance_weighted_gap(train, iw_samples),

@@ -374,6 +374,13 @@ def test_truncated_checkpoint_is_one_line_naming_it(pipeline_copy: Path) -> None
     assert "models/vae-d2.pt is not a complete checkpoint" in one_line_error(embed_cmd(), pipeline_copy, "embed")
 
 
+@pytest.mark.parametrize(("path", "stage"), [("models/vae-d2.pt", "embed"), ("data/prepared/mnist.npz", "embed")])
+def test_missing_input_says_which_command_makes_it(pipeline_copy: Path, path: str, stage: str) -> None:
+    (pipeline_copy / path).unlink()
+    assert f"{path} is missing; run the stage that writes it first (dvc repro)" in one_line_error(
+        embed_cmd(), pipeline_copy, stage)
+
+
 def test_embed_refuses_a_model_trained_under_other_params(pipeline_copy: Path) -> None:
     write_params(pipeline_copy, tiny_params(**{"train-d64": {"lr": 0.002, "epochs": 2, "hidden": [64]}}))
     error = one_line_error(embed_cmd(), pipeline_copy, "embed")
@@ -434,9 +441,15 @@ def test_bad_params_fail_each_stage_in_one_line(pipeline_copy: Path, stage: str,
     kept.pop(block, None)
     params_file.write_text(yaml.safe_dump(kept, sort_keys=False) + text)
     cmd = [sys.executable, "-m", *STAGE_COMMANDS[stage]]
-    before = {p: p.read_bytes() for p in (pipeline_copy / "metrics").iterdir()}
+    before = output_times(pipeline_copy)
     assert re.search(message, one_line_error(cmd, pipeline_copy, stage))
-    assert {p: p.read_bytes() for p in (pipeline_copy / "metrics").iterdir()} == before  # no work was done
+    assert output_times(pipeline_copy) == before  # failed before any work: not one output was rewritten
+
+
+def output_times(repo: Path) -> dict[Path, int]:
+    """When each output of the pipeline was last written."""
+    return {p: p.stat().st_mtime_ns for folder in ("data/prepared", "models", "plots", "metrics", "report")
+            for p in (repo / folder).iterdir()}
 
 
 def test_unknown_activation_is_named(pipeline_copy: Path) -> None:

@@ -68,10 +68,24 @@ def test_importance_weighted_gap_flags_a_bound_above_the_elbo() -> None:
 def test_latent_structure_names_the_best_silhouette() -> None:
     text = findings.latent_structure(EMBED, [1, 2, 64], 5)
     assert "accuracy 0.613 at $d = 1$, 0.759 at $d = 2$ and 0.974 at $d = 64$: it rises with $d$" in text
-    assert "silhouette of the digit classes is 0.083 at $d = 1$, 0.025 at $d = 2$ and 0.058 at $d = 64$, highest at $d = 1$:" in text
+    assert ("silhouette of the digit classes is 0.083 at $d = 1$, 0.025 at $d = 2$ and 0.058 at $d = 64$, highest "
+            "at $d = 1$, not at $d = 64$ where the classifier does best: digits that a classifier") in text
     flipped = {**EMBED, "d64": {**EMBED["d64"], "silhouette": 0.2, "knn_accuracy": 0.5}}
     text = findings.latent_structure(flipped, [1, 2, 64], 5)
-    assert "it does not move monotonically with $d$" in text and "highest at $d = 64$:" in text
+    assert "it does not move monotonically with $d$" in text and "highest at $d = 64$, not at $d = 2$" in text
+    # Where the same d is best by both measures, the sentence claims no gap between them.
+    agreeing = {**EMBED, "d64": {**EMBED["d64"], "silhouette": 0.2}}
+    assert findings.latent_structure(agreeing, [1, 2, 64], 5).endswith("highest at $d = 64$.")
+
+
+def test_recipe_differences_name_every_setting_that_differs() -> None:
+    recipe = {"activation": "relu", "epochs": 15, "lr": 0.001}
+    assert findings.recipe_differences({1: recipe, 2: recipe}) == (
+        "The models differ only in $d$: every other setting of their recipes is the same.")
+    text = findings.recipe_differences({1: recipe, 64: {**recipe, "activation": "elu", "epochs": 80}})
+    assert text.startswith("The models do not differ only in $d$: their recipes also differ in activation (relu at "
+                           "$d = 1$ and elu at $d = 64$) and epochs (15 at $d = 1$ and 80 at $d = 64$)")
+    assert "lr" not in text
 
 
 def test_abstract_gives_the_main_numbers() -> None:

@@ -7,11 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
-import torch
 import yaml
 from pypdf import PdfReader
 
 from vae import hardware
+from vae.train import resolve_device
 
 # The six stages of the study, the baseline the d=1 and d=2 models are compared with, and the figures.
 STAGES = ["prepare-data", "train-d1", "train-d2", "train-d64", "baseline", "embed", "figures", "report"]
@@ -54,12 +54,14 @@ def test_train_metrics_and_loss_curve(pipeline: Path, d: int) -> None:
     assert 0 < metrics["test_nll_iw"] < metrics["test_loss"] + 1.0
     assert 0 <= metrics["active_units"] <= d
     # The suite runs the default precision, auto: what this machine's capability flags call for.
-    machine = hardware.describe(torch.device("cpu"))
+    machine = hardware.describe(resolve_device("auto"))
     assert (metrics["precision"], metrics["device"]) == (hardware.resolve_precision("auto", machine), machine.name)
     with (pipeline / f"plots/loss-d{d}.csv").open() as f:
         rows = list(csv.DictReader(f))
     assert list(rows[0]) == LOSS_COLUMNS
     assert [int(r["epoch"]) for r in rows] == [1, 2]
+    # The stage reports the epoch whose weights it kept, and that epoch's row of the curve.
+    assert float(rows[metrics["best_epoch"] - 1]["val_loss"]) == pytest.approx(metrics["best_val_loss"], abs=1e-3)
 
 
 def test_embed_outputs(pipeline: Path) -> None:

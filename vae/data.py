@@ -141,8 +141,9 @@ def prepare(raw_dir: Path, out_file: Path, *, val_size: int, seed: int, train_si
 
 def load_prepared(path: Path) -> dict[str, Split]:
     """Load the arrays written by :func:`prepare`."""
+    require(path)  # a missing file says how to make it; only a file that exists can be incomplete
     try:
-        with np.load(require(path)) as arrays:
+        with np.load(path) as arrays:
             return {k: Split(arrays[f"{k}_images"], arrays[f"{k}_labels"]) for k in SPLITS}
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
         raise DataError(f"{path} is not a complete prepared-data file ({type(exc).__name__}: {exc}); "

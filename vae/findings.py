@@ -82,11 +82,25 @@ def latent_structure(embed: Mapping[str, Mapping[str, Any]], dims: Sequence[int]
     view = [(d, embed[f"d{d}"]["view_knn_accuracy"]) for d in dims]
     silhouette = [(d, embed[f"d{d}"]["silhouette"]) for d in dims]
     best = max(silhouette, key=lambda item: item[1])
+    best_knn = max(knn, key=lambda item: item[1])
+    caveat = (f", not at $d = {best_knn[0]}$ where the classifier does best: digits that a classifier separates need "
+              "not form compact, well-separated clusters" if best[0] != best_knn[0] else "")
     return (f"A {k}-nearest-neighbour classifier on the latent means finds the digit with accuracy "
             f"{series(knn, '.3f')}: it {trend([a for _, a in knn])} with $d$. Inside the 2-D views the same "
             f"classifier scores {series(view, '.3f')}. The silhouette of the digit classes is "
-            f"{series(silhouette, '.3f')}, highest at $d = {best[0]}$: digits that a classifier separates need not "
-            "form compact, well-separated clusters.")
+            f"{series(silhouette, '.3f')}, highest at $d = {best[0]}${caveat}.")
+
+
+def recipe_differences(recipes: Mapping[int, Mapping[str, Any]]) -> str:
+    """Which settings, besides $d$, differ between the train blocks, and how."""
+    dims = sorted(recipes)
+    differing = [key for key in recipes[dims[0]] if len({str(recipes[d][key]) for d in dims}) > 1]
+    if not differing:
+        return "The models differ only in $d$: every other setting of their recipes is the same."
+    parts = [f"{key.replace('_', ' ')} ({series([(d, recipes[d][key]) for d in dims], '')})" for key in differing]
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return (f"The models do not differ only in $d$: their recipes also differ in {listed}, so differences "
+            "between the dimensions mix the effect of $d$ with that of the recipe.")
 
 
 def abstract(train: Metrics, embed: Mapping[str, Mapping[str, Any]], ours: float, reference: float,

@@ -96,8 +96,9 @@ def save(model: VAE, path: Path, settings: Mapping[str, Any]) -> None:
 
 def load(path: Path, device: torch.device | str = "cpu") -> tuple[VAE, dict[str, Any]]:
     """Load a model written by :func:`save`, with the training settings it was saved with."""
+    require(path)  # a missing file says how to make it; only a file that exists can be incomplete
     try:
-        checkpoint: dict[str, Any] = torch.load(require(path), map_location=device, weights_only=True)
+        checkpoint: dict[str, Any] = torch.load(path, map_location=device, weights_only=True)
     except (OSError, RuntimeError, EOFError, pickle.UnpicklingError) as exc:
         raise PipelineError(f"{path} is not a complete checkpoint ({' '.join(str(exc).split())[:200]}); "
                             "rerun the stage that trains it (dvc repro)") from None
