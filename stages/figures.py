@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +28,12 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
     all_params = params.read(args.params)
     p = params.validate(all_params, SCHEMA, str(args.params))["figures"]
     x_test = to_float_images(torch.from_numpy(data.load_prepared(args.data)["test"].images))
-    train = {d: read_json(args.train_metrics / f"train-d{d}.json") for d in args.dims}
+    train = {d: read_json(args.stage_metrics / f"train-d{d}.json") for d in args.dims}
+    exact = read_json(args.stage_metrics / "likelihood.json")
     curves = {"negative ELBO": [train[d]["test_loss"] for d in args.dims],
-              "$-\\log p(x)$, importance-weighted": [train[d]["test_nll_iw"] for d in args.dims]}
+              "$-\\log p(x)$, importance-weighted": [train[d]["test_nll_iw"] for d in args.dims],
+              # Only where quadrature over z is within reach; the line stops there.
+              "$-\\log p(x)$, exact": [exact.get(f"d{d}", {}).get("test_nll_exact", math.nan) for d in args.dims]}
     written = [args.plots / "loss-vs-d.png"]
     figures.loss_against_d(args.dims, curves, "test loss against the latent dimension", written[-1])
     for d in args.dims:
@@ -54,7 +58,8 @@ if __name__ == "__main__":
     ap.add_argument("--dims", type=int, nargs="+", required=True, help="latent dimensions of the trained models")
     ap.add_argument("--data", type=Path, required=True, help="prepared arrays from prepare-data (the test images)")
     ap.add_argument("--models", type=Path, required=True, help="directory holding vae-d<d>.pt")
-    ap.add_argument("--train-metrics", type=Path, required=True, help="directory holding train-d<d>.json")
+    ap.add_argument("--stage-metrics", type=Path, required=True,
+                    help="directory holding train-d<d>.json and likelihood.json")
     ap.add_argument("--plots", type=Path, required=True,
                     help="directory holding loss-d<d>.csv and embed-d<d>.csv, and where the PNGs go")
     ap.add_argument("--metrics", type=Path, required=True, help="metrics JSON")

@@ -22,12 +22,13 @@ STAGE_MODULES = {
     "train-d64": "stages.train",
     "baseline": "stages.baseline",
     "embed": "stages.embed",
+    "likelihood": "stages.likelihood",
     "figures": "stages.figures",
     "report": "stages.report",
 }
 ALL = set(STAGE_MODULES)
 TRAIN = {"train-d1", "train-d2", "train-d64"}
-MODEL_READERS = TRAIN | {"baseline", "embed", "figures"}
+MODEL_READERS = TRAIN | {"baseline", "embed", "likelihood", "figures"}
 
 # Which stages `dvc status` reports stale after an edit of each file (the stages downstream of them then
 # rerun too). Figure, embedding, report, provenance and one stage's validation code reach no train stage.
@@ -51,7 +52,9 @@ CODE_EDITS = {
     "stages/baseline.py": {"baseline"},
     "stages/embed.py": {"embed"},
     "vae/embedding.py": {"embed"},
-    "stages/checkpoints.py": {"embed", "figures"},
+    "stages/checkpoints.py": {"embed", "likelihood", "figures"},
+    "stages/likelihood.py": {"likelihood"},
+    "vae/likelihood.py": {"likelihood"},
     "stages/figures.py": {"figures"},
     "vae/figures.py": {"figures"},
     "vae/model_figures.py": {"figures"},
@@ -101,12 +104,13 @@ def test_noop_repro_is_up_to_date(pipeline: Path) -> None:
 @pytest.mark.parametrize(
     ("block", "key", "value", "expected"),
     [
-        # embed and figures read the train blocks to check that each model is current.
+        # embed, likelihood and figures read the train blocks to check that each model is current.
         ("train-d64", "lr", 0.002, {"train-d64", "embed", "figures", "report"}),
         # The baseline trains as many epochs, from the same seed, as the d=1 and d=2 models.
-        ("train-d2", "epochs", 3, {"train-d2", "baseline", "embed", "figures", "report"}),
-        ("train-d1", "seed", 7, {"train-d1", "baseline", "embed", "figures", "report"}),
-        ("train-d1", "lr", 0.002, {"train-d1", "embed", "figures", "report"}),
+        ("train-d2", "epochs", 3, {"train-d2", "baseline", "embed", "likelihood", "figures", "report"}),
+        ("train-d1", "seed", 7, {"train-d1", "baseline", "embed", "likelihood", "figures", "report"}),
+        ("train-d1", "lr", 0.002, {"train-d1", "embed", "likelihood", "figures", "report"}),
+        ("likelihood", "d2_grid_points", 200, {"likelihood", "report"}),
         ("train", "precision", "fp32", {"train-d1", "train-d2", "train-d64", "report"}),
         ("figures", "seed", 1, {"figures", "report"}),
         ("baseline", "lr", 0.002, {"baseline", "report"}),
@@ -185,7 +189,7 @@ def test_metrics_show_lists_every_metric_of_every_stage(pipeline: Path) -> None:
     files = {path: value["data"] for path, value in data.items()}
     assert set(files) == {"metrics/prepare-data.json", "metrics/train-d1.json", "metrics/train-d2.json",
                           "metrics/train-d64.json", "metrics/baseline.json", "metrics/embed.json",
-                          "metrics/figures.json"}
+                          "metrics/likelihood.json", "metrics/figures.json"}
     for d in (1, 2, 64):
         assert {"best_val_loss", "test_loss", "active_units"} <= set(files[f"metrics/train-d{d}.json"])
         assert {"knn_accuracy", "silhouette", "view_knn_accuracy"} == set(files["metrics/embed.json"][f"d{d}"])

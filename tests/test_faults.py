@@ -49,7 +49,7 @@ def loss_rows_without_timing(csv_file: Path) -> list[list[str]]:
 
 # --- command line -------------------------------------------------------------------------
 
-@pytest.mark.parametrize("stage", ["prepare_data", "train", "baseline", "embed", "figures", "report"])
+@pytest.mark.parametrize("stage", ["prepare_data", "train", "baseline", "embed", "likelihood", "figures", "report"])
 def test_missing_argument_is_one_line(stage: str) -> None:
     done = run([sys.executable, "-m", f"stages.{stage}"], ROOT, check=False)
     assert done.returncode == 2
@@ -413,7 +413,7 @@ STAGE_COMMANDS = {  # as dvc.yaml runs them
                  "--metrics", "metrics/baseline.json"],
     "embed": embed_cmd()[2:],
     "figures": ["stages.figures", "--dims", "1", "2", "64", "--data", "data/prepared/mnist.npz", "--models", "models",
-                "--train-metrics", "metrics", "--plots", "plots", "--metrics", "metrics/figures.json"],
+                "--stage-metrics", "metrics", "--plots", "plots", "--metrics", "metrics/figures.json"],
     "report": ["stages.report", "--dims", "1", "2", "64", "--metrics", "metrics", "--models", "models",
                "--tex", "report/report.tex", "--results", "report/results.tex", "--pdf", "report/report.pdf"],
 }

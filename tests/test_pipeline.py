@@ -14,7 +14,7 @@ from vae import hardware
 from vae.train import resolve_device
 
 # The six stages of the study, the baseline the d=1 and d=2 models are compared with, and the figures.
-STAGES = ["prepare-data", "train-d1", "train-d2", "train-d64", "baseline", "embed", "figures", "report"]
+STAGES = ["prepare-data", "train-d1", "train-d2", "train-d64", "baseline", "embed", "likelihood", "figures", "report"]
 TRAIN_KEYS = {"latent_dim", "epochs_run", "best_epoch", "best_val_loss", "test_loss", "test_recon", "test_kl",
               "test_nll_iw", "active_units", "train_seconds", "precision", "device", "native_bf16", "stage_seconds"}
 LOSS_COLUMNS = ["epoch", "train_loss", "val_loss", "val_recon", "val_kl", "seconds"]
@@ -76,6 +76,18 @@ def test_embed_outputs(pipeline: Path) -> None:
         assert {int(r["label"]) for r in rows} <= set(range(10))
 
 
+def test_exact_likelihood_is_below_every_estimate(pipeline: Path) -> None:
+    metrics = json.loads((pipeline / "metrics/likelihood.json").read_text())
+    assert 40 < metrics["test_recon_floor"] < 60  # the binary entropy of MNIST grey levels, about 45 nats
+    for d in (1, 2):
+        train = json.loads((pipeline / f"metrics/train-d{d}.json").read_text())
+        exact, ladder = metrics[f"d{d}"]["test_nll_exact"], metrics[f"d{d}"]["ladder"]
+        assert exact < train["test_nll_iw"] < train["test_loss"]
+        assert ladder["exact"] <= ladder["iw_1000"] <= ladder["iw_100"] <= ladder["iw_10"] <= ladder["iw_1"]
+        assert ladder["images"] == 300 and abs(metrics[f"d{d}"]["halved_spacing_change"]) < 0.1
+    assert "d64" not in metrics
+
+
 def test_baseline_trains_as_many_epochs_as_the_model_it_is_compared_with(pipeline: Path) -> None:
     baseline = json.loads((pipeline / "metrics/baseline.json").read_text())
     assert set(baseline) == {"d1", "d2", "stage_seconds"}
@@ -100,6 +112,8 @@ def test_report_states_the_headline_of_every_metrics_file(pipeline: Path) -> Non
         *(f"{metrics['embed'][f'd{d}']['knn_accuracy']:.3f}" for d in (1, 2, 64)),
         f"{metrics['prepare-data']['train_images']} training",
         f"{metrics['train-d64']['best_val_loss']:.2f}",
+        *(f"{metrics['likelihood'][f'd{d}']['test_nll_exact']:.2f}" for d in (1, 2)),
+        f"{metrics['likelihood']['test_recon_floor']:.2f}",
     ]
     assert [h for h in headlines if h not in text] == []
     images = sum(len(page.images) for page in reader.pages)
@@ -109,7 +123,7 @@ def test_report_states_the_headline_of_every_metrics_file(pipeline: Path) -> Non
 def test_report_sections_read_as_a_paper(pipeline: Path) -> None:
     text = " ".join(page.extract_text() for page in PdfReader(pipeline / "report/report.pdf").pages)
     order = ["Abstract", "Introduction", "Method", "Training recipes", "Results", "Likelihood against the latent",
-             "Reconstructions", "Samples", "Latent structure", "Against a plain baseline",
+             "Checking the likelihood", "Reconstructions", "Samples", "Latent structure", "Against a plain baseline",
              "Against the reference study", "Discussion", "Limitations", "Reproducibility", "References",
              "Parameters"]
     positions = [text.find(heading) for heading in order]

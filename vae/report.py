@@ -98,6 +98,18 @@ def params_table(all_params: Mapping[str, Any]) -> str:
     return latex_table(frame, align="ll")
 
 
+def ladder_table(likelihood: Mapping[str, Any]) -> str:
+    rows = []
+    for key in sorted((k for k in likelihood if k[1:].isdigit()), key=lambda k: int(k[1:])):
+        d, ladder = likelihood[key], likelihood[key]["ladder"]
+        ks = sorted(int(name[3:]) for name in ladder if name.startswith("iw_"))
+        rows.append({"$d$": int(key[1:]), "images": ladder["images"],
+                     **{f"$k = {k}$": ladder[f"iw_{k}"] for k in ks}, "exact": ladder["exact"],
+                     "exact, test set": d["test_nll_exact"], "halved spacing": d["halved_spacing_change"]})
+    frame = pd.DataFrame(rows)
+    return latex_table(frame, {c: ".2f" for c in frame.columns[2:-1]} | {"halved spacing": ".4f"})
+
+
 def baseline_recipe(p: Mapping[str, Any]) -> str:
     widths = "--".join(map(str, (784, *p["hidden"])))
     return (f"an MLP {widths}--$d$ with ReLU, Adam at a constant rate of {p['lr']:g}, "
