@@ -22,7 +22,9 @@ from vae.train import TrainConfig, fit
 def trained_d1() -> tuple[VAE, torch.Tensor]:
     """A small d=1 model trained briefly on real digits, and test digits it has not seen."""
     splits = data.load_split(ROOT / "data/mnist", "train", data.read_checksums(ROOT / "data/mnist/SHA256SUMS"))
-    x = split_tensors({"all": data.Split(splits.images[:1200], splits.labels[:1200])}, torch.device("cpu"))["all"]
+    # Copies: the parsed IDX arrays are read-only views of the file's bytes, which torch warns about.
+    first = data.Split(splits.images[:1200].copy(), splits.labels[:1200].copy())
+    x = split_tensors({"all": first}, torch.device("cpu"))["all"]
     result = fit(ModelConfig(1, (64,)), x[:1000], x[1000:1100], TrainConfig(3, 32, 3e-3, seed=0))
     return result.model, x[1100:1200]
 
