@@ -3,7 +3,7 @@ VENV := .venv
 # Stages run as `python -m stages.<name>`: put the venv's python first for DVC's subprocesses.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup repro test bench
+.PHONY: setup repro test bench seeds
 
 setup:
 	@scripts/setup.sh
@@ -17,3 +17,8 @@ test: setup
 # Reruns every pipeline stage (forced) to time it, then the training-loop benchmarks; updates README.md.
 bench: setup
 	python -m bench --readme README.md
+
+# The seed sweep the report reads (results/seed-sweep.csv): every d with two recipes at one budget, 3 seeds.
+# Needs the prepared data of `make repro`; then `dvc repro report` puts it in the report.
+seeds: setup
+	python scripts/seed_sweep.py

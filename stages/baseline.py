@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from stages import cli, params
-from stages.params import choice, int_list, integer, positive_number
-from vae import data, model
+from stages.params import boolean, choice, int_list, integer, positive_number
+from vae import data, hardware, model
 from vae.evaluate import elbo_terms, split_tensors
-from vae.train import DEVICES, TrainConfig, fit, resolve_device
+from vae.train import DEVICES, PRECISIONS, TrainConfig, fit, resolve_device
 
 log = logging.getLogger(__name__)
 
@@ -21,19 +21,25 @@ def schema(dims: list[int]) -> params.Schema:
     """The baseline block, the device, and the epochs and seed of each model a baseline is compared with."""
     compared = {f"train-d{d}.{key}": integer(lo) for d in dims for key, lo in (("epochs", 1), ("seed", 0))}
     return {"baseline": {"hidden": int_list(1), "batch_size": integer(1), "lr": positive_number()},
-            "train.device": choice(*DEVICES), **compared}
+            "train.device": choice(*DEVICES), "train.compile": boolean(), "train.precision": choice("auto", *PRECISIONS),
+            **compared}
 
 
 def main(args: argparse.Namespace) -> dict[str, Any]:
     all_params = params.load(args.params, schema(args.dims))
     p = all_params["baseline"]
-    device = resolve_device(all_params["train"]["device"])
+    shared = all_params["train"]
+    device = resolve_device(shared["device"])
+    # The models' speed settings: they change how fast the recipe trains, not what it is.
+    precision = hardware.resolve_precision(shared["precision"], hardware.describe(device))
     x = split_tensors(data.load_prepared(args.data), device)
+    binarize = data.load_binarization(args.data) == "dynamic"
     metrics = {}
     for d in args.dims:
         # Same epochs and seed as the model it is compared with; everything else is the plain recipe.
         ours = all_params[f"train-d{d}"]
-        config = TrainConfig(epochs=ours["epochs"], batch_size=p["batch_size"], lr=p["lr"], seed=ours["seed"])
+        config = TrainConfig(epochs=ours["epochs"], batch_size=p["batch_size"], lr=p["lr"], seed=ours["seed"],
+                             compile=shared["compile"], precision=precision, binarize=binarize)
         hidden = tuple(p["hidden"])
         log.info("baseline d=%d: %s, %d epochs", d, "-".join(map(str, (data.N_PIXELS, *hidden, d))), config.epochs)
         result = fit(model.ModelConfig(d, hidden), x["train"], x["val"], config)

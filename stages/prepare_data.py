@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from stages import cli, params
-from stages.params import integer
+from stages.params import choice, integer
 from vae import data
 
 log = logging.getLogger(__name__)
@@ -20,10 +20,11 @@ SCHEMA = {"data": {
     "split_seed": integer(0),
     "train_size": integer(1, MNIST_TRAIN_IMAGES - 1),
     "test_size": integer(1, MNIST_TEST_IMAGES),
+    "binarize": choice(*data.BINARIZATIONS),
 }}
 
 
-def load_params(path: Path) -> dict[str, int]:
+def load_params(path: Path) -> dict[str, Any]:
     p = params.load(path, SCHEMA)["data"]
     if p["train_size"] + p["val_size"] > MNIST_TRAIN_IMAGES:
         raise params.ParamError(f"{path}: data.train_size + data.val_size = {p['train_size'] + p['val_size']}: "
@@ -34,7 +35,7 @@ def load_params(path: Path) -> dict[str, int]:
 def main(args: argparse.Namespace) -> dict[str, Any]:
     p = load_params(args.params)
     splits = data.prepare(args.raw, args.out, val_size=p["val_size"], seed=p["split_seed"],
-                          train_size=p["train_size"], test_size=p["test_size"])
+                          train_size=p["train_size"], test_size=p["test_size"], binarize=p["binarize"])
     sizes = {name: len(split.labels) for name, split in splits.items()}
     train_images = splits["train"].images / 255.0
     log.info("wrote %s: %s", args.out, ", ".join(f"{k} {v}" for k, v in sizes.items()))
@@ -42,6 +43,7 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
         **{f"{split}_images": n for split, n in sizes.items()},
         "train_pixel_mean": round(float(train_images.mean()), 6),
         "train_pixel_std": round(float(train_images.std()), 6),
+        "binarize": p["binarize"],
     }
 
 

@@ -9,13 +9,29 @@ import logging
 import platform
 from pathlib import Path
 
+import pandas as pd
+
 from stages import cli, params
 from stages.params import integer, positive_number
-from vae import findings
-from vae.io import read_json
+from vae import findings, stats
+from vae.io import read_json, require
 from vae.provenance import git_commit
-from vae.report import (baseline_recipe, baseline_table, compile_pdf, embed_table, escape, ladder_table,
-                        params_table, recipe_table, reproducibility_table, results_table, write_results)
+from vae.report import (
+    baseline_recipe,
+    baseline_table,
+    compile_pdf,
+    convergence_table,
+    differences_table,
+    embed_table,
+    escape,
+    ladder_table,
+    params_table,
+    recipe_table,
+    reproducibility_table,
+    results_table,
+    sweep_table,
+    write_results,
+)
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +40,11 @@ log = logging.getLogger(__name__)
 SCHEMA = {"report": {"reference_val_loss": positive_number(), "reference_latent_dim": integer(1)}}
 # The code whose uncommitted changes the report flags: what the pipeline runs.
 CODE_PATHS = ("stages", "vae", "dvc.yaml", "report/report.tex")
+# A model whose validation loss fell by more than this over its last fifth of epochs is still learning.
+CONVERGED_WITHIN = 0.3
+# The recipe columns of the seed sweep's CSV, which scripts/seed_sweep.py writes: every setting of a train
+# block but the seed.
+SWEEP_RECIPE = ("hidden", "activation", "epochs", "batch_size", "lr", "lr_schedule", "kl_warmup_epochs")
 # Stages whose wall time the report lists, each from its metrics file (the report cannot time itself).
 TIMED_STAGES = ("prepare-data", "train-d{d}", "baseline", "embed", "likelihood", "figures")
 
@@ -43,6 +64,14 @@ def main(args: argparse.Namespace) -> None:
                                 f"dims {dims}")
     stages = [s.format(d=d) for s in TIMED_STAGES for d in (dims if "{d}" in s else [None])]
     seconds = {stage: read_json(args.metrics / f"{stage}.json")["stage_seconds"] for stage in stages}
+    recipes = {d: all_params[f"train-d{d}"] for d in dims}
+    curves = {d: stats.convergence(pd.read_csv(args.plots / f"loss-d{d}.csv")["val_loss"].tolist()) for d in dims}
+    sweep_runs = pd.read_csv(require(args.seed_sweep))
+    sweep = {name: {key: str(runs[key].iloc[0]) for key in SWEEP_RECIPE}
+             for name, runs in sweep_runs.groupby("recipe", sort=False)}
+    spread = stats.spreads(sweep_runs, "test_loss", ["recipe", "latent_dim"])
+    first_recipe, sweep_epochs = next(iter(sweep)), int(sweep_runs["epochs"].iloc[0])
+    seeds = sorted(sweep_runs["seed"].unique().tolist())
     k, iw_samples = all_params["embed"]["knn_k"], all_params["train"]["iw_samples"]
     ours, reference = train[ref_dim]["best_val_loss"], p["reference_val_loss"]
     top = max(dims)
@@ -50,8 +79,20 @@ def main(args: argparse.Namespace) -> None:
         "AbstractFindings": findings.abstract(train, embed, ours, reference, ref_dim),
         "DataSizes": (f"{sizes['train_images']:,} training, {sizes['val_images']:,} validation and "
                       f"{sizes['test_images']:,} test images"),
+        "PixelTreatment": findings.pixel_treatment(sizes["binarize"]),
+        "LikelihoodScale": findings.likelihood_scale(sizes["binarize"]),
         "RecipeTable": recipe_table(all_params, dims),
-        "RecipeDifferences": findings.recipe_differences({d: all_params[f"train-d{d}"] for d in dims}),
+        "RecipeDifferences": findings.recipe_differences(recipes),
+        "DifferencesTable": differences_table(recipes, findings.difference_reasons(recipes, curves, train, spread,
+                                                                                   sweep)),
+        "ConvergenceFinding": findings.convergence(curves, CONVERGED_WITHIN),
+        "ConvergenceTable": convergence_table(curves),
+        "SweepFinding": " ".join(findings.seed_spread(spread, name, sweep_epochs, seeds) for name in sweep),
+        "SweepTable": sweep_table(spread, list(sweep)),
+        "SweepCurrency": findings.sweep_currency(recipes, sweep),
+        "SweepEpochs": str(sweep_epochs),
+        "SweepSeeds": str(len(seeds)),
+        "AbstractSweep": findings.seed_spread(spread, first_recipe, sweep_epochs, seeds),
         "ResultsTable": results_table(train),
         "LossFinding": findings.loss_against_d(train),
         "IwFinding": findings.importance_weighted_gap(train, iw_samples),
@@ -85,6 +126,8 @@ if __name__ == "__main__":
     ap = cli.parser("report", __doc__)
     ap.add_argument("--dims", type=int, nargs="+", required=True, help="latent dimensions of the trained models")
     ap.add_argument("--metrics", type=Path, required=True, help="directory of the stages' metrics JSON")
+    ap.add_argument("--plots", type=Path, required=True, help="directory of the train stages' loss-d<d>.csv")
+    ap.add_argument("--seed-sweep", type=Path, required=True, help="runs of scripts/seed_sweep.py (CSV)")
     ap.add_argument("--models", type=Path, required=True, help="directory holding vae-d<d>.pt (their md5 is listed)")
     ap.add_argument("--tex", type=Path, required=True, help="the hand-written LaTeX template")
     ap.add_argument("--results", type=Path, required=True, help="generated LaTeX it inputs")

@@ -47,15 +47,15 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
     device = resolve_device(shared["device"])
     machine = hardware.describe(device)
     precision = hardware.resolve_precision(shared["precision"], machine)
-    splits = data.load_prepared(args.data)
-    x = split_tensors(splits, device)
+    x = split_tensors(data.load_prepared(args.data), device)
+    binarize = data.load_binarization(args.data)
     log.info("training d=%d on %s (%s), precision %s (setting %s; native bf16 flags: %s): %d train, "
-             "%d validation images", args.latent_dim, device, machine.name, precision, shared["precision"],
-             ", ".join(machine.bf16_flags) or "none", len(x["train"]), len(x["val"]))
+             "%d validation images, binarization %s", args.latent_dim, device, machine.name, precision,
+             shared["precision"], ", ".join(machine.bf16_flags) or "none", len(x["train"]), len(x["val"]), binarize)
 
     config = TrainConfig(epochs=p["epochs"], batch_size=p["batch_size"], lr=p["lr"], seed=p["seed"],
                          lr_schedule=p["lr_schedule"], kl_warmup_epochs=p["kl_warmup_epochs"],
-                         compile=shared["compile"], precision=precision)
+                         compile=shared["compile"], precision=precision, binarize=binarize == "dynamic")
     result = fit(model.ModelConfig(args.latent_dim, tuple(p["hidden"]), p["activation"]), x["train"], x["val"],
                  config)
     test = elbo_terms(result.model, x["test"], seed=p["seed"])
@@ -82,6 +82,7 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
         "precision": precision,
         "device": machine.name,
         "native_bf16": machine.native_bf16,
+        "binarize": binarize,
     }
 
 

@@ -56,6 +56,12 @@ def dvc(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProce
     return run([sys.executable, "-m", "dvc", *args], repo, check=check)
 
 
+def stages_run(repo: Path) -> set[str]:
+    """Run ``dvc repro`` in ``repo``; the stages it ran."""
+    out = dvc(repo, "repro").stdout
+    return {line.split("'")[1] for line in out.splitlines() if line.startswith("Running stage")}
+
+
 def git(repo: Path, *args: str) -> str:
     return run(["git", *args], repo).stdout
 

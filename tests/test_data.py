@@ -90,3 +90,26 @@ def test_split_is_seeded_disjoint_and_complete() -> None:
     assert not np.array_equal(val_a.labels, val_c.labels)
     assert len(val_a.labels) == 100
     assert sorted([*train_a.labels, *val_a.labels]) == labels.tolist()
+
+
+def test_dynamic_binarization_fixes_the_evaluation_images_and_leaves_training_grey(tmp_path: Path) -> None:
+    sizes = {"val_size": 500, "seed": 0, "train_size": 500, "test_size": 500}
+    grey = data.prepare(RAW, tmp_path / "grey.npz", **sizes)
+    binary = data.prepare(RAW, tmp_path / "binary.npz", **sizes, binarize="dynamic")
+    again = data.prepare(RAW, tmp_path / "again.npz", **sizes, binarize="dynamic")
+    assert data.load_binarization(tmp_path / "grey.npz") == "none"
+    assert data.load_binarization(tmp_path / "binary.npz") == "dynamic"
+    np.testing.assert_array_equal(binary["train"].images, grey["train"].images)
+    for split in ("val", "test"):
+        assert set(np.unique(binary[split].images)) == {0, 255}
+        np.testing.assert_array_equal(binary[split].images, again[split].images)
+        np.testing.assert_array_equal(binary[split].labels, grey[split].labels)
+        # A sample of the grey levels: pixels that were 0 or 255 stay so, and the mean brightness is kept.
+        assert (binary[split].images[grey[split].images == 0] == 0).all()
+        assert (binary[split].images[grey[split].images == 255] == 255).all()
+        assert binary[split].images.mean() == pytest.approx(grey[split].images.mean(), rel=0.02)
+
+
+def test_unknown_binarization_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match=r"binarize must be one of \('none', 'dynamic'\), got 'static'"):
+        data.prepare(RAW, tmp_path / "out.npz", val_size=10, seed=0, train_size=10, test_size=10, binarize="static")

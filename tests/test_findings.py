@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from vae import findings
+from vae.stats import Convergence, Spread
 
 
 def train_metrics(**overrides: dict[str, Any]) -> dict[int, dict[str, Any]]:
@@ -78,14 +79,85 @@ def test_latent_structure_names_the_best_silhouette() -> None:
     assert findings.latent_structure(agreeing, [1, 2, 64], 5).endswith("highest at $d = 64$.")
 
 
-def test_recipe_differences_name_every_setting_that_differs() -> None:
-    recipe = {"activation": "relu", "epochs": 15, "lr": 0.001}
-    assert findings.recipe_differences({1: recipe, 2: recipe}) == (
-        "The models differ only in $d$: every other setting of their recipes is the same.")
-    text = findings.recipe_differences({1: recipe, 64: {**recipe, "activation": "elu", "epochs": 80}})
-    assert text.startswith("The models do not differ only in $d$: their recipes also differ in activation (relu at "
-                           "$d = 1$ and elu at $d = 64$) and epochs (15 at $d = 1$ and 80 at $d = 64$)")
-    assert "lr" not in text
+def test_recipe_differences_name_every_setting_that_differs_but_the_seed() -> None:
+    recipe = {"activation": "relu", "epochs": 15, "lr": 0.001, "seed": 1}
+    assert findings.recipe_differences({1: recipe, 2: {**recipe, "seed": 2}}) == (
+        "The main models differ only in $d$ and their seed: every other setting of their recipes is the same.")
+    text = findings.recipe_differences({1: recipe, 64: {**recipe, "activation": "elu", "epochs": 80, "seed": 64}})
+    assert text.startswith("Besides $d$, the main models' recipes differ in activation and epochs; ")
+    assert "lr" not in text and "seed" not in text
+
+
+RECIPES = {1: {"activation": "relu", "epochs": 60, "lr": 0.001, "seed": 1},
+           2: {"activation": "relu", "epochs": 30, "lr": 0.001, "seed": 2},
+           64: {"activation": "elu", "epochs": 80, "lr": 0.001, "seed": 64}}
+# The sweep's recipes as its CSV holds them: text, both at one budget.
+SWEEP = {"train-d2": {"activation": "relu", "epochs": "30", "lr": "0.001"},
+         "train-d64": {"activation": "elu", "epochs": "30", "lr": "0.001"}}
+SPREAD = {("train-d2", 1): Spread(155.0, 0.3, 3), ("train-d2", 2): Spread(139.0, 0.2, 3),
+          ("train-d2", 64): Spread(99.0, 0.1, 3), ("train-d64", 1): Spread(158.0, 0.4, 3),
+          ("train-d64", 2): Spread(142.0, 0.5, 3), ("train-d64", 64): Spread(98.9, 0.2, 3)}
+
+
+def test_convergence_names_the_models_still_falling() -> None:
+    curves = {1: Convergence(60, 12, 153.74, 153.67), 2: Convergence(30, 6, 139.16, 138.99),
+              64: Convergence(80, 16, 95.94, 95.55)}
+    text = findings.convergence(curves, 0.3)
+    assert text.startswith("Over the last fifth of its epochs the validation loss fell by 0.07 at $d = 1$, 0.17 at "
+                           "$d = 2$ and 0.39 at $d = 64$ nats")
+    assert text.endswith("by more than 0.3 nats at $d = 64$, which would still gain from more epochs.")
+    assert "at most 0.3 nats everywhere" in findings.convergence({1: curves[1], 2: curves[2]}, 0.3)
+
+
+def test_seed_spread_says_which_differences_exceed_twice_the_spread() -> None:
+    text = findings.seed_spread(SPREAD, "train-d2", 30, [101, 102, 103])
+    assert text.startswith("With the recipe of \\texttt{train-d2} and 30 epochs for every $d$, over seeds 101, 102, "
+                           "103, the test loss is 155.00 $\\pm$ 0.30 at $d = 1$, 139.00 $\\pm$ 0.20 at $d = 2$")
+    assert text.endswith("every difference between two dimensions exceeds twice the larger standard deviation.")
+    close = {**SPREAD, ("train-d2", 2): Spread(154.5, 0.2, 3)}
+    assert findings.seed_spread(close, "train-d2", 30, [1, 2, 3]).endswith(
+        "the differences between $d = 1$ and $d = 64$ and $d = 2$ and $d = 64$ exceed twice the larger standard "
+        "deviation, those between $d = 1$ and $d = 2$ do not.")
+
+
+def test_recipe_comparison_names_the_better_recipe_per_dimension() -> None:
+    assert findings.recipe_comparison(SPREAD, ["train-d2", "train-d64"]) == (
+        "The lower test loss comes from the recipe at $d = 1$ that of \\texttt{train-d2} by 3.00 nats, more than "
+        "twice the spread; at $d = 2$ that of \\texttt{train-d2} by 3.00 nats, more than twice the spread; at "
+        "$d = 64$ that of \\texttt{train-d64} by 0.10 nats, less than twice the spread.")
+
+
+def test_every_difference_between_the_recipes_gets_its_measurement() -> None:
+    curves = {1: Convergence(60, 12, 153.74, 153.67), 2: Convergence(30, 6, 139.16, 138.99),
+              64: Convergence(80, 16, 95.94, 95.55)}
+    train = train_metrics()
+    reasons = findings.difference_reasons(RECIPES, curves, train, SPREAD, SWEEP)
+    assert list(reasons) == ["activation", "epochs", "seed"]
+    assert reasons["activation"].startswith("The sweep's two recipes differ in activation. The lower test loss")
+    # The longer budgets against the sweep's shorter one, each with the recipe it matches.
+    assert ("At $d = 1$ its recipe reaches 155.00 $\\pm$ 0.30 in 30 epochs (Table~\\ref{tab:sweep}) and 157.48 in "
+            "60.") in reasons["epochs"]
+    assert "At $d = 64$ its recipe reaches 98.90 $\\pm$ 0.20 in 30 epochs" in reasons["epochs"]
+    assert "$d = 2$ its recipe" not in reasons["epochs"]
+    assert reasons["seed"].startswith("A label, not a setting")
+    # A difference no run measured says so.
+    unmeasured = findings.difference_reasons({**RECIPES, 2: {**RECIPES[2], "lr": 0.002}}, curves, train, SPREAD, SWEEP)
+    assert unmeasured["lr"] == "Not measured: no run in this study compares the two values alone."
+
+
+def test_sweep_currency_flags_a_recipe_changed_since_the_sweep() -> None:
+    assert findings.sweep_currency(RECIPES, SWEEP).startswith("The sweep's recipes are those of")
+    changed = {**RECIPES, 64: {**RECIPES[64], "lr": 0.002}}
+    assert findings.sweep_currency(changed, SWEEP) == (
+        "The sweep ran with recipes that \\texttt{params.yaml} has since changed: \\texttt{train-d64} (lr); "
+        "\\texttt{make seeds} reruns it.")
+
+
+def test_pixel_treatment_and_scale_follow_the_binarization() -> None:
+    assert "not binarized" in findings.pixel_treatment("none")
+    assert "Bernoulli(grey level)" in findings.pixel_treatment("dynamic")
+    assert "not a normalised density" in findings.likelihood_scale("none")
+    assert "normalised distribution" in findings.likelihood_scale("dynamic")
 
 
 def test_abstract_gives_the_main_numbers() -> None:

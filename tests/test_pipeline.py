@@ -6,11 +6,12 @@ import csv
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 from pypdf import PdfReader
 
-from vae import hardware
+from vae import hardware, stats
 from vae.train import resolve_device
 
 # The six stages of the study, the baseline the d=1 and d=2 models are compared with, and the figures.
@@ -114,6 +115,11 @@ def test_report_states_the_headline_of_every_metrics_file(pipeline: Path) -> Non
         f"{metrics['train-d64']['best_val_loss']:.2f}",
         *(f"{metrics['likelihood'][f'd{d}']['test_nll_exact']:.2f}" for d in (1, 2)),
         f"{metrics['likelihood']['test_recon_floor']:.2f}",
+        # The seed sweep's means and the convergence of every main model.
+        *(f"{mean:.2f}" for mean in pd.read_csv(pipeline / "results/seed-sweep.csv")
+          .groupby(["recipe", "latent_dim"])["test_loss"].mean()),
+        *(f"{stats.convergence(pd.read_csv(pipeline / f'plots/loss-d{d}.csv')['val_loss'].tolist()).fall:.2f}"
+          for d in (1, 2, 64)),
     ]
     assert [h for h in headlines if h not in text] == []
     images = sum(len(page.images) for page in reader.pages)
@@ -123,7 +129,7 @@ def test_report_states_the_headline_of_every_metrics_file(pipeline: Path) -> Non
 def test_report_sections_read_as_a_paper(pipeline: Path) -> None:
     text = " ".join(page.extract_text() for page in PdfReader(pipeline / "report/report.pdf").pages)
     order = ["Abstract", "Introduction", "Method", "Training recipes", "Results", "Likelihood against the latent",
-             "Checking the likelihood", "Reconstructions", "Samples", "Latent structure", "Against a plain baseline",
+             "Equal footing and noise", "Checking the likelihood", "Reconstructions", "Samples", "Latent structure", "Against a plain baseline",
              "Against the reference study", "Discussion", "Limitations", "Reproducibility", "References",
              "Parameters"]
     positions = [text.find(heading) for heading in order]

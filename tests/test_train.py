@@ -6,8 +6,16 @@ import pytest
 import torch
 
 from vae.evaluate import elbo_terms
-from vae.model import ModelConfig
-from vae.train import TrainConfig, TrainingDiverged, fit, lr_scheduler
+from vae.model import VAE, ModelConfig
+from vae.train import (
+    TrainConfig,
+    TrainingDiverged,
+    adam_with_schedule,
+    batch_loss_terms,
+    fit,
+    lr_scheduler,
+    train_epoch,
+)
 
 
 def images(n: int, device: str = "cpu") -> torch.Tensor:
@@ -103,3 +111,29 @@ def test_bf16_training_is_deterministic_keeps_fp32_weights_and_trains_like_fp32(
     # Matmuls round to 8 bits of mantissa: the same training, not the same numbers.
     assert bf16.history[-1].val_loss != fp32.history[-1].val_loss
     assert bf16.history[-1].val_loss == pytest.approx(fp32.history[-1].val_loss, rel=0.02)
+
+
+def test_dynamic_binarization_trains_on_a_fresh_binary_sample_of_each_batch() -> None:
+    seen: list[torch.Tensor] = []
+
+    def spy(model, batch):
+        seen.append(batch.clone())
+        return batch_loss_terms(model, batch)
+
+    x = images(64)
+    model = VAE(ModelConfig(2, (32,)))
+    config = TrainConfig(2, 64, 1e-3, seed=0)
+    optimizer, scheduler = adam_with_schedule(model, config, len(x))
+    generator = torch.Generator().manual_seed(0)
+    for _ in range(2):
+        train_epoch(model, optimizer, scheduler, x, 64, 1.0, generator, spy, binarize=True)
+    first, second = seen
+    assert set(first.unique().tolist()) == {0.0, 1.0}
+    assert not torch.equal(first, second)  # each epoch a new sample
+    # Each pixel is on with probability its grey level.
+    assert first.mean().item() == pytest.approx(x.mean().item(), abs=0.02)
+    plain = fit(ModelConfig(2, (32,)), images(256), images(64), TrainConfig(2, 32, 1e-3, seed=0))
+    binary, again = (fit(ModelConfig(2, (32,)), images(256), images(64), TrainConfig(2, 32, 1e-3, seed=0,
+                                                                                     binarize=True)) for _ in range(2))
+    assert [r.val_loss for r in binary.history] == [r.val_loss for r in again.history]
+    assert [r.val_loss for r in binary.history] != [r.val_loss for r in plain.history]

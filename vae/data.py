@@ -7,10 +7,13 @@ import hashlib
 import re
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
+from numpy.lib.npyio import NpzFile
 
 from vae.errors import PipelineError
 from vae.io import atomic_path, require
@@ -27,6 +30,11 @@ FILES = {
     "test_labels": "t10k-labels-idx1-ubyte",
 }
 SPLITS = ("train", "val", "test")
+T = TypeVar("T")
+# How pixels are treated: "none" keeps grey levels (the study as specified); "dynamic" trains on a fresh
+# Bernoulli(grey level) sample of each batch and evaluates on one fixed sample of the validation and test
+# images, the binarized MNIST of the likelihood literature.
+BINARIZATIONS = ("none", "dynamic")
 
 
 class DataError(PipelineError):
@@ -112,12 +120,23 @@ def split_train_val(train: Split, val_size: int, seed: int) -> tuple[Split, Spli
     )
 
 
-def prepare(raw_dir: Path, out_file: Path, *, val_size: int, seed: int, train_size: int, test_size: int) -> dict[str, Split]:
+def binarized(split: Split, rng: np.random.Generator) -> Split:
+    """One Bernoulli(grey level) sample of every pixel, as 0 or 255."""
+    on = rng.random(split.images.shape) < split.images / 255.0
+    return Split(np.where(on, 255, 0).astype(np.uint8), split.labels)
+
+
+def prepare(raw_dir: Path, out_file: Path, *, val_size: int, seed: int, train_size: int, test_size: int,
+            binarize: str = "none") -> dict[str, Split]:
     """Verify, parse and split raw MNIST into one ``.npz`` of uint8 arrays; return the splits.
 
     ``train_size`` and ``test_size`` keep the first images of the train split and of the
     test set, so that small runs (tests, quick experiments) use a fixed, stated subset.
+    With ``binarize="dynamic"`` the validation and test images are a fixed binarization, the training
+    images stay grey for training to binarize afresh, and the file records the mode for the stages.
     """
+    if binarize not in BINARIZATIONS:
+        raise DataError(f"binarize must be one of {BINARIZATIONS}, got {binarize!r}")
     sums = read_checksums(raw_dir / "SHA256SUMS")
     missing = [name for name in FILES.values() if name not in sums]
     if missing:
@@ -132,19 +151,33 @@ def prepare(raw_dir: Path, out_file: Path, *, val_size: int, seed: int, train_si
         "val": val,
         "test": Split(test.images[:test_size], test.labels[:test_size]),
     }
+    if binarize == "dynamic":
+        # Its own stream, apart from the split's permutation drawn from the same seed.
+        rng = np.random.default_rng((seed, 1))
+        splits |= {name: binarized(splits[name], rng) for name in ("val", "test")}
     arrays = {f"{name}_{field}": getattr(split, field) for name, split in splits.items()
               for field in ("images", "labels")}
     with atomic_path(out_file) as tmp, tmp.open("wb") as f:
-        np.savez(f, **arrays)
+        np.savez(f, **arrays, binarize=np.array(binarize))
     return splits
 
 
 def load_prepared(path: Path) -> dict[str, Split]:
     """Load the arrays written by :func:`prepare`."""
+    return read_prepared(path, lambda arrays: {k: Split(arrays[f"{k}_images"], arrays[f"{k}_labels"])
+                                               for k in SPLITS})
+
+
+def load_binarization(path: Path) -> str:
+    """How :func:`prepare` treated the pixels: one of :data:`BINARIZATIONS`."""
+    return read_prepared(path, lambda arrays: str(arrays["binarize"]))
+
+
+def read_prepared(path: Path, read: Callable[[NpzFile], T]) -> T:
     require(path)  # a missing file says how to make it; only a file that exists can be incomplete
     try:
         with np.load(path) as arrays:
-            return {k: Split(arrays[f"{k}_images"], arrays[f"{k}_labels"]) for k in SPLITS}
+            return read(arrays)
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
         raise DataError(f"{path} is not a complete prepared-data file ({type(exc).__name__}: {exc}); "
                         "rerun the prepare-data stage (dvc repro --force prepare-data)") from None

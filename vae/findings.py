@@ -7,13 +7,19 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from vae.stats import Convergence, Spread, exceeds_twice_the_spread
+
 Metrics = Mapping[int, Mapping[str, Any]]  # latent dimension -> one train stage's metrics
+
+
+def listing(parts: Sequence[str]) -> str:
+    """'A', 'A and B', 'A, B and C'."""
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def series(values: Sequence[tuple[int, float]], fmt: str) -> str:
     """'X at $d = 1$, Y at $d = 2$ and Z at $d = 64$'."""
-    parts = [f"{format(v, fmt)} at $d = {d}$" for d, v in values]
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return listing([f"{format(v, fmt)} at $d = {d}$" for d, v in values])
 
 
 def trend(values: Sequence[float]) -> str:
@@ -91,16 +97,136 @@ def latent_structure(embed: Mapping[str, Mapping[str, Any]], dims: Sequence[int]
             f"{series(silhouette, '.3f')}, highest at $d = {best[0]}${caveat}.")
 
 
+def differing_settings(recipes: Mapping[Any, Mapping[str, Any]]) -> list[str]:
+    """The settings whose values are not the same in every recipe, in the order of the first."""
+    first = next(iter(recipes.values()))
+    return [key for key in first if len({str(recipe[key]) for recipe in recipes.values()}) > 1]
+
+
 def recipe_differences(recipes: Mapping[int, Mapping[str, Any]]) -> str:
-    """Which settings, besides $d$, differ between the train blocks, and how."""
-    dims = sorted(recipes)
-    differing = [key for key in recipes[dims[0]] if len({str(recipes[d][key]) for d in dims}) > 1]
+    """Which settings, besides $d$, differ between the train blocks."""
+    differing = [key.replace("_", " ") for key in differing_settings(recipes) if key != "seed"]
     if not differing:
-        return "The models differ only in $d$: every other setting of their recipes is the same."
-    parts = [f"{key.replace('_', ' ')} ({series([(d, recipes[d][key]) for d in dims], '')})" for key in differing]
-    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-    return (f"The models do not differ only in $d$: their recipes also differ in {listed}, so differences "
-            "between the dimensions mix the effect of $d$ with that of the recipe.")
+        return "The main models differ only in $d$ and their seed: every other setting of their recipes is the same."
+    return (f"Besides $d$, the main models' recipes differ in {listing(differing)}; Table~\\ref{{tab:differences}} gives "
+            "the measurement behind each difference, and Table~\\ref{{tab:sweep}} compares the dimensions with "
+            "one recipe and one budget.")
+
+
+def convergence(curves: Mapping[int, Convergence], threshold: float) -> str:
+    """How much each main model's validation loss still fell at the end of its run."""
+    falls = [(d, c.fall) for d, c in sorted(curves.items())]
+    still = [d for d, c in sorted(curves.items()) if c.fall > threshold]
+    verdict = (f"by at most {threshold:g} nats everywhere, so more epochs of the same schedule would change "
+               "little" if not still else
+               f"by more than {threshold:g} nats at {listing([f'$d = {d}$' for d in still])}, "
+               "which would still gain from more epochs")
+    return (f"Over the last fifth of its epochs the validation loss fell by {series(falls, '.2f')} nats "
+            f"(Table~\\ref{{tab:convergence}}): {verdict}.")
+
+
+def seed_spread(spread: Mapping[tuple[str, int], Spread], recipe: str, epochs: int, seeds: Sequence[int]) -> str:
+    """The test loss of every $d$ under one recipe and budget, as mean ± standard deviation over seeds, and
+    which differences between dimensions exceed twice the spread."""
+    dims = sorted(d for name, d in spread if name == recipe)
+    stated = ", ".join(f"{spread[(recipe, d)].mean:.2f} $\\pm$ {spread[(recipe, d)].std:.2f} at $d = {d}$" for d in dims)
+    pairs = [(a, b) for i, a in enumerate(dims) for b in dims[i + 1:]]
+    beyond = [f"$d = {a}$ and $d = {b}$" for a, b in pairs
+              if exceeds_twice_the_spread(spread[(recipe, a)], spread[(recipe, b)])]
+    within = [f"$d = {a}$ and $d = {b}$" for a, b in pairs
+              if not exceeds_twice_the_spread(spread[(recipe, a)], spread[(recipe, b)])]
+    verdict = ("every difference between two dimensions exceeds twice the larger standard deviation" if not within
+               else f"the differences between {listing(beyond) if beyond else 'no two dimensions'} exceed twice "
+                    f"the larger standard deviation, those between {listing(within)} do not")
+    return (f"With the recipe of \\texttt{{{recipe}}} and {epochs} epochs for every $d$, over seeds "
+            f"{', '.join(map(str, seeds))}, the test loss is {stated}: {verdict}.")
+
+
+def recipe_comparison(spread: Mapping[tuple[str, int], Spread], recipes: Sequence[str]) -> str:
+    """Per $d$, which of two recipes gives the lower mean test loss in the sweep, and whether by more than
+    twice the spread."""
+    first, second = recipes
+    parts = []
+    for d in sorted(d for name, d in spread if name == first):
+        a, b = spread[(first, d)], spread[(second, d)]
+        better, margin = (first, b.mean - a.mean) if a.mean < b.mean else (second, a.mean - b.mean)
+        size = "more" if exceeds_twice_the_spread(a, b) else "less"
+        parts.append(f"at $d = {d}$ that of \\texttt{{{better}}} by {margin:.2f} nats, {size} than twice the spread")
+    return "The lower test loss comes from the recipe " + "; ".join(parts) + "."
+
+
+def matching_recipe(block: Mapping[str, Any], sweep: Mapping[str, Mapping[str, str]]) -> str | None:
+    """The sweep recipe that is ``block`` but for its epochs (the sweep sets its own), if any."""
+    for name, recipe in sweep.items():
+        if all(str(block[key]) == value for key, value in recipe.items() if key != "epochs"):
+            return name
+    return None
+
+
+def epochs_reason(recipes: Mapping[int, Mapping[str, Any]], curves: Mapping[int, Convergence], train: Metrics,
+                  spread: Mapping[tuple[str, int], Spread], sweep: Mapping[str, Mapping[str, str]]) -> str:
+    """Why the budgets differ: how much each run still fell at its end, and what a longer budget bought."""
+    sweep_epochs = int(next(iter(sweep.values()))["epochs"])
+    falls = sorted((d, c.fall) for d, c in curves.items())
+    parts = [f"In its last fifth of epochs the validation loss fell by {series(falls, '.2f')} nats "
+             "(Table~\\ref{tab:convergence})."]
+    for d in sorted(recipes):
+        name = matching_recipe(recipes[d], sweep)
+        if recipes[d]["epochs"] > sweep_epochs and name is not None and (name, d) in spread:
+            parts.append(f"At $d = {d}$ its recipe reaches {spread[(name, d)].mean:.2f} $\\pm$ "
+                         f"{spread[(name, d)].std:.2f} in {sweep_epochs} epochs (Table~\\ref{{tab:sweep}}) and "
+                         f"{train[d]['test_loss']:.2f} in {recipes[d]['epochs']}.")
+    return " ".join(parts)
+
+
+def difference_reasons(recipes: Mapping[int, Mapping[str, Any]], curves: Mapping[int, Convergence], train: Metrics,
+                       spread: Mapping[tuple[str, int], Spread], sweep: Mapping[str, Mapping[str, str]]) -> dict[str, str]:
+    """For every setting in which the train blocks differ, the measurement behind the difference."""
+    swept = differing_settings(sweep)  # what the sweep's recipes differ in (never epochs: it sets one budget)
+    reasons = {}
+    for key in differing_settings(recipes):
+        if key == "epochs":
+            reasons[key] = epochs_reason(recipes, curves, train, spread, sweep)
+        elif key == "seed":
+            reasons[key] = "A label, not a setting: Table~\\ref{tab:sweep} measures what a change of seed moves."
+        elif key in swept and len(sweep) == 2:
+            what = listing([k.replace("_", " ") for k in swept])
+            reasons[key] = f"The sweep's two recipes differ in {what}. {recipe_comparison(spread, list(sweep))}"
+        else:
+            reasons[key] = "Not measured: no run in this study compares the two values alone."
+    return reasons
+
+
+def sweep_currency(recipes: Mapping[int, Mapping[str, Any]], sweep: Mapping[str, Mapping[str, str]]) -> str:
+    """Whether the sweep's recipes are still those of params.yaml (but for the budget the sweep sets)."""
+    stale = []
+    for name, recipe in sweep.items():
+        d = int(name.removeprefix("train-d"))
+        changed = [key for key, value in recipe.items() if key != "epochs" and str(recipes[d][key]) != value]
+        if changed:
+            stale.append(f"\\texttt{{{name}}} ({listing([k.replace('_', ' ') for k in changed])})")
+    if not stale:
+        return "The sweep's recipes are those of \\texttt{params.yaml}, but for the budget."
+    return (f"The sweep ran with recipes that \\texttt{{params.yaml}} has since changed: {listing(stale)}; "
+            "\\texttt{make seeds} reruns it.")
+
+
+def pixel_treatment(binarize: str) -> str:
+    """What the models see, for prepare-data's ``binarize`` setting."""
+    if binarize == "dynamic":
+        return ("Training binarizes each batch afresh, drawing every pixel as Bernoulli(grey level); the validation "
+                "and test images are one fixed such draw, the binarized MNIST of the likelihood literature.")
+    return "Images are grey levels in $[0, 1]$, not binarized."
+
+
+def likelihood_scale(binarize: str) -> str:
+    """What the nats can be compared with."""
+    if binarize == "dynamic":
+        return ("On binarized images the Bernoulli likelihood is a normalised distribution, so these nats compare "
+                "with likelihoods on binarized MNIST, though not with the grey-level runs of the reference study.")
+    return ("The Bernoulli likelihood of grey levels is not a normalised density on $[0, 1]$ "
+            "\\citep{loaizaganem2019}: these nats are comparable with each other and with the reference study, "
+            "which uses the same loss, but not with likelihoods on binarized MNIST.")
 
 
 def abstract(train: Metrics, embed: Mapping[str, Mapping[str, Any]], ours: float, reference: float,

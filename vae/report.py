@@ -7,7 +7,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ import pandas as pd
 from vae.errors import PipelineError
 from vae.io import atomic_path, write_text
 from vae.provenance import file_md5
+from vae.stats import Convergence, Spread
 
 TEX_INSTALL_HINT = (
     "install TeX: on Debian/Ubuntu 'apt-get install texlive-latex-recommended latexmk' (as root), "
@@ -36,12 +37,16 @@ def escape(text: str) -> str:
     return "".join(replacements.get(c, c) for c in text)
 
 
-def latex_table(frame: pd.DataFrame, formats: Mapping[str, str] | None = None, align: str | None = None) -> str:
-    """A booktabs tabular of ``frame``: headings as given (they may hold LaTeX), string cells escaped,
-    numbers formatted by ``formats`` (column -> format spec), numbers right-aligned and text left."""
+def latex_table(frame: pd.DataFrame, formats: Mapping[str, str] | None = None, align: str | None = None,
+                latex_columns: Sequence[str] = ()) -> str:
+    """A booktabs tabular of ``frame``: headings as given (they may hold LaTeX), string cells escaped but
+    those of ``latex_columns``, which are LaTeX already, numbers formatted by ``formats`` (column -> format
+    spec), numbers right-aligned and text left."""
     formatters = {column: f"{{:{spec}}}" for column, spec in (formats or {}).items()}
     align = align or "".join("r" if pd.api.types.is_numeric_dtype(frame[c]) else "l" for c in frame.columns)
     styler = frame.style.hide(axis="index").format(formatters, escape="latex")
+    if latex_columns:
+        styler = styler.format(str, subset=list(latex_columns))
     return styler.to_latex(hrules=True, column_format=align).strip()
 
 
@@ -53,6 +58,32 @@ def recipe_table(all_params: Mapping[str, Any], dims: list[int]) -> str:
                      "epochs": p["epochs"], "batch": p["batch_size"], "learning rate": p["lr"],
                      "schedule": p["lr_schedule"], "KL warm-up": p["kl_warmup_epochs"], "seed": p["seed"]})
     return latex_table(pd.DataFrame(rows), {"learning rate": "g"})
+
+
+def differences_table(recipes: Mapping[int, Mapping[str, Any]], reasons: Mapping[str, str]) -> str:
+    """One row per setting whose value differs between the train blocks, with the measurement behind it."""
+    frame = pd.DataFrame([{"setting": key.replace("_", " "),
+                           **{f"$d = {d}$": str(recipe[key]) for d, recipe in recipes.items()}, "why": why}
+                          for key, why in reasons.items()])
+    return latex_table(frame, align="l" * (len(recipes) + 1) + "p{0.5\\linewidth}", latex_columns=["why"])
+
+
+def convergence_table(curves: Mapping[int, Convergence]) -> str:
+    frame = pd.DataFrame([{"$d$": d, "epochs": c.epochs,
+                           "last fifth": f"{c.epochs - c.window + 1}--{c.epochs}",
+                           "val.\\ loss before it": c.start, "val.\\ loss at the end": c.end, "fall": c.fall}
+                          for d, c in sorted(curves.items())])
+    return latex_table(frame, {c: ".2f" for c in frame.columns[3:]}, align="rrrrrr")
+
+
+def sweep_table(spread: Mapping[tuple[str, int], Spread], recipes: Sequence[str]) -> str:
+    """Test loss, mean ± standard deviation over seeds, for every $d$ (rows) under every recipe (columns)."""
+    dims = sorted({d for _, d in spread})
+    columns = {name: f"recipe of \\texttt{{{name}}}" for name in recipes}
+    frame = pd.DataFrame([{"$d$": d, **{heading: f"{spread[(name, d)].mean:.2f} $\\pm$ {spread[(name, d)].std:.2f}"
+                                        for name, heading in columns.items()}, "seeds": spread[(recipes[0], d)].runs}
+                          for d in dims])
+    return latex_table(frame, align="r" * len(frame.columns), latex_columns=list(columns.values()))
 
 
 def results_table(train: Mapping[int, Mapping[str, Any]]) -> str:

@@ -47,6 +47,7 @@ class TrainConfig:
     kl_warmup_epochs: int = 0  # W: the KL term is weighted e / (W + 1) in epoch e <= W, then 1
     compile: bool = False  # torch.compile the forward pass and loss (fuses the element-wise work)
     precision: str = "fp32"  # "bf16": the forward pass under bfloat16 autocast; weights, loss and Adam stay fp32
+    binarize: bool = False  # train on a fresh Bernoulli(grey level) sample of each batch (dynamic binarization)
 
     def __post_init__(self) -> None:
         if self.lr_schedule not in LR_SCHEDULES:
@@ -119,16 +120,24 @@ def step_loss_terms(config: TrainConfig, loss_terms: LossTerms = batch_loss_term
     return torch.compile(loss_terms, dynamic=False) if config.compile else loss_terms
 
 
+def binarized(batch: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """A Bernoulli(grey level) sample of every pixel of ``batch``, as 0.0 or 1.0."""
+    # Drawn from the CPU generator that also orders the batches, then moved: one stream, on any device.
+    return (torch.rand(batch.shape, generator=generator).to(batch.device) < batch).to(batch.dtype)
+
+
 def train_epoch(model: VAE, optimizer: torch.optim.Optimizer, scheduler: torch.optim.lr_scheduler.LRScheduler,
                 x: torch.Tensor, batch_size: int, kl_weight: float, generator: torch.Generator,
-                loss_terms: LossTerms = batch_loss_terms) -> float:
-    """One pass over ``x`` in a seeded random order; returns the mean (unweighted) negative ELBO."""
+                loss_terms: LossTerms = batch_loss_terms, binarize: bool = False) -> float:
+    """One pass over ``x`` in a seeded random order; returns the mean (unweighted) negative ELBO. With
+    ``binarize`` each batch is a fresh binary sample of its images."""
     model.train()
     order = torch.randperm(len(x), generator=generator).to(x.device)
     # Accumulate on the device: a .item() per step would sync and slow the loop.
     total = torch.zeros((), device=x.device)
     for idx in order.split(batch_size):
-        recon, kl = loss_terms(model, x[idx])
+        batch = binarized(x[idx], generator) if binarize else x[idx]
+        recon, kl = loss_terms(model, batch)
         optimizer.zero_grad(set_to_none=True)
         (recon + kl_weight * kl).backward()
         optimizer.step()
@@ -172,7 +181,7 @@ def fit(model_config: ModelConfig, x_train: torch.Tensor, x_val: torch.Tensor, c
     for epoch in bar:
         epoch_start = time.perf_counter()
         train_loss = train_epoch(model, optimizer, scheduler, x_train, config.batch_size, config.kl_weight(epoch),
-                                 generator, loss_terms)
+                                 generator, loss_terms, config.binarize)
         if not math.isfinite(train_loss):
             raise TrainingDiverged(epoch, train_loss)
         val = elbo_terms(model, x_val, seed=config.seed)

@@ -1,0 +1,30 @@
+"""The report's generated tables: LaTeX where a cell is LaTeX, escaped text elsewhere."""
+
+from __future__ import annotations
+
+from vae.report import convergence_table, differences_table, sweep_table
+from vae.stats import Convergence, Spread
+
+
+def test_differences_table_has_one_row_per_setting_with_its_reason_as_latex() -> None:
+    recipes = {1: {"kl_warmup_epochs": 0, "epochs": 60}, 64: {"kl_warmup_epochs": 5, "epochs": 80}}
+    table = differences_table(recipes, {"kl_warmup_epochs": "see Table~\\ref{tab:sweep}, $d = 1$ 50%"})
+    assert "setting & $d = 1$ & $d = 64$ & why \\\\" in table
+    # The setting's name is text; the reason keeps its LaTeX as written.
+    assert "kl warmup epochs & 0 & 5 & see Table~\\ref{tab:sweep}, $d = 1$ 50% \\\\" in table
+    assert "epochs & 60" not in table  # only the settings given a reason
+    assert table.startswith("\\begin{tabular}{lllp{0.5\\linewidth}}")
+
+
+def test_sweep_table_gives_mean_and_spread_per_recipe() -> None:
+    spread = {("train-d2", 1): Spread(155.0, 0.31, 3), ("train-d64", 1): Spread(158.0, 0.4, 3),
+              ("train-d2", 64): Spread(99.0, 0.125, 3), ("train-d64", 64): Spread(98.9, 0.2, 3)}
+    table = sweep_table(spread, ["train-d2", "train-d64"])
+    assert "$d$ & recipe of \\texttt{train-d2} & recipe of \\texttt{train-d64} & seeds \\\\" in table
+    assert "1 & 155.00 $\\pm$ 0.31 & 158.00 $\\pm$ 0.40 & 3 \\\\" in table
+    assert "64 & 99.00 $\\pm$ 0.12 & 98.90 $\\pm$ 0.20 & 3 \\\\" in table
+
+
+def test_convergence_table_names_the_window() -> None:
+    table = convergence_table({2: Convergence(30, 6, 139.16, 138.99)})
+    assert "2 & 30 & 25--30 & 139.16 & 138.99 & 0.17 \\\\" in table

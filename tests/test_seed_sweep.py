@@ -1,0 +1,49 @@
+"""scripts/seed_sweep.py: every recipe and seed trained by the train stage, resumable, read by the report."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pandas as pd
+import yaml
+from conftest import run, stages_run
+
+
+def sweep(repo: Path, *args: str) -> str:
+    return run([sys.executable, "scripts/seed_sweep.py", "--dims", "1", "2", "--seeds", "5", "6", *args], repo).stderr
+
+
+def test_seed_sweep_trains_each_recipe_and_seed_resumes_and_feeds_the_report(pipeline_copy: Path) -> None:
+    repo = pipeline_copy
+    # Compiling the tiny models would take longer than training them; compile is a speed setting, not a recipe.
+    fast = yaml.safe_load((repo / "params.yaml").read_text())
+    fast["train"]["compile"] = False
+    (repo / "fast.yaml").write_text(yaml.safe_dump(fast))
+    sweep(repo, "--params", "fast.yaml")
+    runs = pd.read_csv(repo / "results/seed-sweep.csv")
+    assert runs[["recipe", "latent_dim", "seed"]].values.tolist() == [
+        ["train-d2", 1, 5], ["train-d2", 1, 6], ["train-d2", 2, 5], ["train-d2", 2, 6],
+        ["train-d64", 1, 5], ["train-d64", 1, 6], ["train-d64", 2, 5], ["train-d64", 2, 6]]
+    # One budget for all: train-d2's epochs; each recipe's own activation.
+    assert (runs["epochs"] == fast["train-d2"]["epochs"]).all()
+    assert dict(zip(runs["recipe"], runs["activation"])) == {"train-d2": "relu", "train-d64": "elu"}
+    # Different seeds, different models.
+    assert runs.groupby(["recipe", "latent_dim"])["test_loss"].nunique().eq(2).all()
+
+    # Done runs are kept, not retrained.
+    assert sweep(repo, "--params", "fast.yaml").count("already in") == 8
+
+    # The report reads the sweep: editing it reruns the report alone, whose tables and sentences follow it.
+    assert stages_run(repo) == {"report"}
+    results = (repo / "report/results.tex").read_text()
+    mean = runs.query("recipe == 'train-d2' and latent_dim == 2")["test_loss"].mean()
+    assert f"{mean:.2f} $\\pm$" in results
+    assert "over seeds 5, 6" in results
+    assert "The sweep's recipes are those of \\texttt{params.yaml}" in results
+
+
+def test_seed_sweep_refuses_a_block_that_is_not_a_train_block(pipeline_copy: Path) -> None:
+    done = run([sys.executable, "scripts/seed_sweep.py", "--recipes", "embed"], pipeline_copy, check=False)
+    assert done.returncode == 2
+    assert "--recipes embed: not a train block of" in done.stderr
