@@ -1,4 +1,5 @@
-"""Print the README's results table (markdown, one row per latent dimension) from metrics/*.json.
+"""Print the README's results tables (markdown, one row per latent dimension): the main models' from
+metrics/*.json, then the seed sweep's test loss, mean ± standard deviation, from results/seed-sweep.csv.
 
 Run after `dvc repro`:  python scripts/results_table.py
 """
@@ -6,7 +7,6 @@ Run after `dvc repro`:  python scripts/results_table.py
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -42,6 +42,15 @@ def results(metrics_dir: Path) -> pd.DataFrame:
     return frame.rename(columns=COLUMNS).rename_axis("d").reset_index()
 
 
+def sweep(runs_csv: Path) -> pd.DataFrame:
+    runs = pd.read_csv(runs_csv)
+    cells = runs.groupby(["latent_dim", "recipe"], sort=False)["test_loss"].agg(
+        lambda losses: f"{losses.mean():.2f} ± {losses.std():.2f} ({len(losses)} seeds)")
+    frame = cells.unstack("recipe")[list(dict.fromkeys(runs["recipe"]))]
+    return frame.rename(columns=lambda name: f"recipe of {name}, {runs['epochs'].iloc[0]} epochs").rename_axis(
+        "d").reset_index()
+
+
 if __name__ == "__main__":
-    table = results(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("metrics"))
-    print(table.to_markdown(index=False, colalign=["right"] * len(table.columns)))
+    for table in (results(Path("metrics")), sweep(Path("results/seed-sweep.csv"))):
+        print(table.to_markdown(index=False, colalign=["right"] * len(table.columns)), end="\n\n")

@@ -28,18 +28,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # before the project's imports, for a script run by its path
 
 from stages import params
-from stages.report import SWEEP_RECIPE as RECIPE
 from vae.io import read_json, write_csv
 from vae.provenance import git_commit
-
-# What each run contributes from its metrics.
-MEASURED = ("test_loss", "test_nll_iw", "best_val_loss", "best_epoch", "active_units", "train_seconds", "precision",
-            "device")
+from vae.sweep import MEASURED_COLUMNS, RECIPE_COLUMNS
 
 
 def recipe_of(block: dict[str, Any]) -> dict[str, str]:
     """A train block's recipe as the CSV stores it (as text: lists and numbers compare exactly)."""
-    return {key: str(block[key]) for key in RECIPE}
+    return {key: str(block[key]) for key in RECIPE_COLUMNS}
 
 
 def train_once(all_params: dict[str, Any], recipe: dict[str, Any], d: int, seed: int, data: Path) -> dict[str, Any]:
@@ -68,6 +64,8 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=ROOT / "results/seed-sweep.csv")
     args = ap.parse_args()
 
+    if args.epochs is not None and args.epochs < 1:
+        ap.error(f"--epochs must be an integer >= 1, got {args.epochs}")
     all_params = params.read(args.params)
     unknown = [name for name in args.recipes if not (name.startswith("train-d") and name in all_params)]
     if unknown:
@@ -76,8 +74,8 @@ def main() -> None:
     recipes = {name: {**all_params[name], "epochs": epochs} for name in args.recipes}
     rows = pd.read_csv(args.out, dtype=str).to_dict("records") if args.out.is_file() else []
     # Keep the rows of these recipes as they are now; rows of another recipe would mix two sweeps in one table.
-    rows = [row for row in rows
-            if row["recipe"] in recipes and {key: row[key] for key in RECIPE} == recipe_of(recipes[row["recipe"]])]
+    rows = [row for row in rows if row["recipe"] in recipes
+            and {key: row[key] for key in RECIPE_COLUMNS} == recipe_of(recipes[row["recipe"]])]
     done = {(row["recipe"], int(row["latent_dim"]), int(row["seed"])) for row in rows}
     for name, recipe in recipes.items():
         for d in args.dims:
@@ -87,7 +85,8 @@ def main() -> None:
                     continue
                 metrics = train_once(all_params, recipe, d, seed, args.data)
                 rows.append({"recipe": name, "latent_dim": d, "seed": seed, **recipe_of(recipe),
-                             **{key: metrics[key] for key in MEASURED}, "commit": git_commit(("stages", "vae"))})
+                             **{key: metrics[key] for key in MEASURED_COLUMNS},
+                             "commit": git_commit(("stages", "vae"))})
                 rows.sort(key=lambda row: (args.recipes.index(row["recipe"]), int(row["latent_dim"]), int(row["seed"])))
                 write_csv(args.out, rows)
                 print(f"{name} recipe, d={d}, seed {seed}: test loss {metrics['test_loss']:.2f} -> {args.out}",

@@ -14,6 +14,7 @@ import pandas as pd
 from stages import cli, params
 from stages.params import integer, positive_number
 from vae import findings, stats
+from vae import sweep as seed_sweep
 from vae.io import read_json, require
 from vae.provenance import git_commit
 from vae.report import (
@@ -40,11 +41,6 @@ log = logging.getLogger(__name__)
 SCHEMA = {"report": {"reference_val_loss": positive_number(), "reference_latent_dim": integer(1)}}
 # The code whose uncommitted changes the report flags: what the pipeline runs.
 CODE_PATHS = ("stages", "vae", "dvc.yaml", "report/report.tex")
-# A model whose validation loss fell by more than this over its last fifth of epochs is still learning.
-CONVERGED_WITHIN = 0.3
-# The recipe columns of the seed sweep's CSV, which scripts/seed_sweep.py writes: every setting of a train
-# block but the seed.
-SWEEP_RECIPE = ("hidden", "activation", "epochs", "batch_size", "lr", "lr_schedule", "kl_warmup_epochs")
 # Stages whose wall time the report lists, each from its metrics file (the report cannot time itself).
 TIMED_STAGES = ("prepare-data", "train-d{d}", "baseline", "embed", "likelihood", "figures")
 
@@ -65,13 +61,13 @@ def main(args: argparse.Namespace) -> None:
     stages = [s.format(d=d) for s in TIMED_STAGES for d in (dims if "{d}" in s else [None])]
     seconds = {stage: read_json(args.metrics / f"{stage}.json")["stage_seconds"] for stage in stages}
     recipes = {d: all_params[f"train-d{d}"] for d in dims}
-    curves = {d: stats.convergence(pd.read_csv(args.plots / f"loss-d{d}.csv")["val_loss"].tolist()) for d in dims}
-    sweep_runs = pd.read_csv(require(args.seed_sweep))
-    sweep = {name: {key: str(runs[key].iloc[0]) for key in SWEEP_RECIPE}
-             for name, runs in sweep_runs.groupby("recipe", sort=False)}
-    spread = stats.spreads(sweep_runs, "test_loss", ["recipe", "latent_dim"])
-    first_recipe, sweep_epochs = next(iter(sweep)), int(sweep_runs["epochs"].iloc[0])
-    seeds = sorted(sweep_runs["seed"].unique().tolist())
+    curves = {d: stats.convergence(pd.read_csv(require(args.plots / f"loss-d{d}.csv"))["val_loss"].tolist())
+              for d in dims}
+    sweep = seed_sweep.read(args.seed_sweep, dims)
+    unknown = [name for name in sweep.recipes if name not in all_params]
+    if unknown:
+        raise params.ParamError(f"{args.seed_sweep} holds runs of recipe {', '.join(unknown)}, which {args.params} "
+                                f"has no block for; {seed_sweep.RERUN_HINT}")
     k, iw_samples = all_params["embed"]["knn_k"], all_params["train"]["iw_samples"]
     ours, reference = train[ref_dim]["best_val_loss"], p["reference_val_loss"]
     top = max(dims)
@@ -83,23 +79,22 @@ def main(args: argparse.Namespace) -> None:
         "LikelihoodScale": findings.likelihood_scale(sizes["binarize"]),
         "RecipeTable": recipe_table(all_params, dims),
         "RecipeDifferences": findings.recipe_differences(recipes),
-        "DifferencesTable": differences_table(recipes, findings.difference_reasons(recipes, curves, train, spread,
-                                                                                   sweep)),
-        "ConvergenceFinding": findings.convergence(curves, CONVERGED_WITHIN),
+        "DifferencesTable": differences_table(recipes, findings.difference_reasons(recipes, curves, train, sweep)),
+        "ConvergenceFinding": findings.convergence(curves),
         "ConvergenceTable": convergence_table(curves),
-        "SweepFinding": " ".join(findings.seed_spread(spread, name, sweep_epochs, seeds) for name in sweep),
-        "SweepTable": sweep_table(spread, list(sweep)),
-        "SweepCurrency": findings.sweep_currency(recipes, sweep),
-        "SweepEpochs": str(sweep_epochs),
-        "SweepSeeds": str(len(seeds)),
-        "AbstractSweep": findings.seed_spread(spread, first_recipe, sweep_epochs, seeds),
+        "SweepFinding": " ".join(findings.seed_spread(sweep, name) for name in sweep.recipes),
+        "SweepTable": sweep_table(sweep.spread, list(sweep.recipes)),
+        "SweepCurrency": findings.sweep_currency(all_params, sizes["binarize"], sweep),
+        "SweepEpochs": str(sweep.epochs),
+        "SweepSeeds": str(len(sweep.seeds)),
+        "AbstractSweep": findings.seed_spread(sweep, next(iter(sweep.recipes))),
         "ResultsTable": results_table(train),
         "LossFinding": findings.loss_against_d(train),
         "IwFinding": findings.importance_weighted_gap(train, iw_samples),
         "ExactFinding": findings.exact_likelihood(train, likelihood, iw_samples),
         "LadderTable": ladder_table(likelihood),
         "GridLimit": f"{all_params['likelihood']['grid_limit']:g}",
-        "FloorFinding": findings.reconstruction_floor(likelihood["test_recon_floor"], train),
+        "FloorFinding": findings.reconstruction_floor(likelihood["test_recon_floor"], train, sizes["binarize"]),
         "ActiveFinding": findings.active_units(train),
         "StructureFinding": findings.latent_structure(embed, dims, k),
         "EmbedTable": embed_table(embed, dims, k),

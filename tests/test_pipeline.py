@@ -17,7 +17,8 @@ from vae.train import resolve_device
 # The six stages of the study, the baseline the d=1 and d=2 models are compared with, and the figures.
 STAGES = ["prepare-data", "train-d1", "train-d2", "train-d64", "baseline", "embed", "likelihood", "figures", "report"]
 TRAIN_KEYS = {"latent_dim", "epochs_run", "best_epoch", "best_val_loss", "test_loss", "test_recon", "test_kl",
-              "test_nll_iw", "active_units", "train_seconds", "precision", "device", "native_bf16", "stage_seconds"}
+              "test_nll_iw", "active_units", "train_seconds", "precision", "device", "native_bf16", "binarize",
+              "stage_seconds"}
 LOSS_COLUMNS = ["epoch", "train_loss", "val_loss", "val_recon", "val_kl", "seconds"]
 
 

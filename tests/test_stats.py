@@ -33,7 +33,7 @@ def test_spreads_group_mean_and_sample_standard_deviation() -> None:
     assert spread[("a", 1)] == Spread(2.0, 1.0, 3)
     assert spread[("b", 1)].mean == 11.0 and spread[("b", 1)].std == pytest.approx(math.sqrt(2))
     assert spread[("b", 2)].runs == 1 and math.isnan(spread[("b", 2)].std)
-    assert str(spread[("a", 1)]) == "2.00 ± 1.00"
+    assert spread[("a", 1)].tex() == "2.00 $\\pm$ 1.00"
 
 
 def test_twice_the_larger_spread_decides_what_is_beyond_noise() -> None:

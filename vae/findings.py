@@ -7,7 +7,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from vae.stats import Convergence, Spread, exceeds_twice_the_spread
+from vae.report import escape
+from vae.stats import CONVERGENCE_FRACTION, SETTLED_FALL, Convergence, exceeds_twice_the_spread
+from vae.sweep import Sweep
 
 Metrics = Mapping[int, Mapping[str, Any]]  # latent dimension -> one train stage's metrics
 
@@ -108,106 +110,116 @@ def recipe_differences(recipes: Mapping[int, Mapping[str, Any]]) -> str:
     differing = [key.replace("_", " ") for key in differing_settings(recipes) if key != "seed"]
     if not differing:
         return "The main models differ only in $d$ and their seed: every other setting of their recipes is the same."
-    return (f"Besides $d$, the main models' recipes differ in {listing(differing)}; Table~\\ref{{tab:differences}} gives "
-            "the measurement behind each difference, and Table~\\ref{{tab:sweep}} compares the dimensions with "
-            "one recipe and one budget.")
+    return (f"Besides $d$, the main models' recipes differ in {listing(differing)}; "
+            "Table~\\ref{tab:differences} gives the measurement behind each difference, and Table~\\ref{tab:sweep} "
+            "compares the dimensions with one recipe and one budget.")
 
 
-def convergence(curves: Mapping[int, Convergence], threshold: float) -> str:
+def falls(curves: Mapping[int, Convergence]) -> str:
+    """'the validation loss fell by X at $d = 1$ ... nats over the last 20\\% of the epochs'."""
+    share = f"{round(CONVERGENCE_FRACTION * 100)}\\%"
+    return (f"over the last {share} of its epochs the validation loss fell by "
+            f"{series(sorted((d, c.fall) for d, c in curves.items()), '.2f')} nats")
+
+
+def convergence(curves: Mapping[int, Convergence]) -> str:
     """How much each main model's validation loss still fell at the end of its run."""
-    falls = [(d, c.fall) for d, c in sorted(curves.items())]
-    still = [d for d, c in sorted(curves.items()) if c.fall > threshold]
-    verdict = (f"by at most {threshold:g} nats everywhere, so more epochs of the same schedule would change "
-               "little" if not still else
-               f"by more than {threshold:g} nats at {listing([f'$d = {d}$' for d in still])}, "
-               "which would still gain from more epochs")
-    return (f"Over the last fifth of its epochs the validation loss fell by {series(falls, '.2f')} nats "
-            f"(Table~\\ref{{tab:convergence}}): {verdict}.")
+    still = [f"$d = {d}$" for d, c in sorted(curves.items()) if c.fall > SETTLED_FALL]
+    verdict = (f"less than the {SETTLED_FALL:g} nats this study takes as settled at every $d$" if not still else
+               f"more than the {SETTLED_FALL:g} nats this study takes as settled at {listing(still)}, which was still "
+               "learning")
+    return (f"For each main model, {falls(curves)} (Table~\\ref{{tab:convergence}}): {verdict}. Under the cosine "
+            "schedule those epochs run at less than a tenth of the peak learning rate, so a small fall says that a "
+            "run has settled, not that a longer run would not end lower.")
 
 
-def seed_spread(spread: Mapping[tuple[str, int], Spread], recipe: str, epochs: int, seeds: Sequence[int]) -> str:
+def seed_spread(sweep: Sweep, recipe: str) -> str:
     """The test loss of every $d$ under one recipe and budget, as mean ± standard deviation over seeds, and
     which differences between dimensions exceed twice the spread."""
-    dims = sorted(d for name, d in spread if name == recipe)
-    stated = ", ".join(f"{spread[(recipe, d)].mean:.2f} $\\pm$ {spread[(recipe, d)].std:.2f} at $d = {d}$" for d in dims)
+    dims = sorted(d for name, d in sweep.spread if name == recipe)
+    spread = {d: sweep.spread[(recipe, d)] for d in dims}
+    stated = listing([f"{spread[d].tex()} at $d = {d}$" for d in dims])
     pairs = [(a, b) for i, a in enumerate(dims) for b in dims[i + 1:]]
-    beyond = [f"$d = {a}$ and $d = {b}$" for a, b in pairs
-              if exceeds_twice_the_spread(spread[(recipe, a)], spread[(recipe, b)])]
-    within = [f"$d = {a}$ and $d = {b}$" for a, b in pairs
-              if not exceeds_twice_the_spread(spread[(recipe, a)], spread[(recipe, b)])]
-    verdict = ("every difference between two dimensions exceeds twice the larger standard deviation" if not within
-               else f"the differences between {listing(beyond) if beyond else 'no two dimensions'} exceed twice "
-                    f"the larger standard deviation, those between {listing(within)} do not")
-    return (f"With the recipe of \\texttt{{{recipe}}} and {epochs} epochs for every $d$, over seeds "
-            f"{', '.join(map(str, seeds))}, the test loss is {stated}: {verdict}.")
+    beyond = [f"$d = {a}$ against $d = {b}$" for a, b in pairs if exceeds_twice_the_spread(spread[a], spread[b])]
+    within = [f"$d = {a}$ against $d = {b}$" for a, b in pairs if not exceeds_twice_the_spread(spread[a], spread[b])]
+    if not pairs:
+        verdict = ""
+    elif not within:
+        verdict = ": every difference between two dimensions exceeds twice the larger standard deviation"
+    elif not beyond:
+        verdict = ": no difference between two dimensions exceeds twice the larger standard deviation"
+    else:
+        verdict = (f": the difference exceeds twice the larger standard deviation for {listing(beyond)}, not for "
+                   f"{listing(within)}")
+    return (f"With the recipe of \\texttt{{{recipe}}} and {sweep.epochs} epochs for every $d$, over seeds "
+            f"{listing([str(seed) for seed in sweep.seeds])}, the test loss is {stated}{verdict}.")
 
 
-def recipe_comparison(spread: Mapping[tuple[str, int], Spread], recipes: Sequence[str]) -> str:
-    """Per $d$, which of two recipes gives the lower mean test loss in the sweep, and whether by more than
+def recipe_comparison(sweep: Sweep) -> str:
+    """Per $d$, which of the sweep's two recipes gives the lower mean test loss, and whether by more than
     twice the spread."""
-    first, second = recipes
-    parts = []
-    for d in sorted(d for name, d in spread if name == first):
-        a, b = spread[(first, d)], spread[(second, d)]
-        better, margin = (first, b.mean - a.mean) if a.mean < b.mean else (second, a.mean - b.mean)
+    first, second = sweep.recipes
+    clauses = []
+    for d in sorted(d for name, d in sweep.spread if name == first):
+        a, b = sweep.spread[(first, d)], sweep.spread[(second, d)]
+        better = first if a.mean < b.mean else second
         size = "more" if exceeds_twice_the_spread(a, b) else "less"
-        parts.append(f"at $d = {d}$ that of \\texttt{{{better}}} by {margin:.2f} nats, {size} than twice the spread")
-    return "The lower test loss comes from the recipe " + "; ".join(parts) + "."
+        clauses.append(f"at $d = {d}$ with the recipe of \\texttt{{{better}}}, by {abs(a.mean - b.mean):.2f} nats "
+                       f"({size} than twice the larger standard deviation)")
+    return "The mean test loss of the sweep is lower " + "; ".join(clauses) + "."
 
 
-def matching_recipe(block: Mapping[str, Any], sweep: Mapping[str, Mapping[str, str]]) -> str | None:
+def matching_recipe(block: Mapping[str, Any], sweep: Sweep) -> str | None:
     """The sweep recipe that is ``block`` but for its epochs (the sweep sets its own), if any."""
-    for name, recipe in sweep.items():
+    for name, recipe in sweep.recipes.items():
         if all(str(block[key]) == value for key, value in recipe.items() if key != "epochs"):
             return name
     return None
 
 
 def epochs_reason(recipes: Mapping[int, Mapping[str, Any]], curves: Mapping[int, Convergence], train: Metrics,
-                  spread: Mapping[tuple[str, int], Spread], sweep: Mapping[str, Mapping[str, str]]) -> str:
+                  sweep: Sweep) -> str:
     """Why the budgets differ: how much each run still fell at its end, and what a longer budget bought."""
-    sweep_epochs = int(next(iter(sweep.values()))["epochs"])
-    falls = sorted((d, c.fall) for d, c in curves.items())
-    parts = [f"In its last fifth of epochs the validation loss fell by {series(falls, '.2f')} nats "
-             "(Table~\\ref{tab:convergence})."]
+    parts = [f"{falls(curves)[0].upper()}{falls(curves)[1:]} (Table~\\ref{{tab:convergence}})."]
     for d in sorted(recipes):
         name = matching_recipe(recipes[d], sweep)
-        if recipes[d]["epochs"] > sweep_epochs and name is not None and (name, d) in spread:
-            parts.append(f"At $d = {d}$ its recipe reaches {spread[(name, d)].mean:.2f} $\\pm$ "
-                         f"{spread[(name, d)].std:.2f} in {sweep_epochs} epochs (Table~\\ref{{tab:sweep}}) and "
-                         f"{train[d]['test_loss']:.2f} in {recipes[d]['epochs']}.")
+        if recipes[d]["epochs"] > sweep.epochs and name is not None and (name, d) in sweep.spread:
+            parts.append(f"At $d = {d}$ its recipe reaches {sweep.spread[(name, d)].tex()} in {sweep.epochs} epochs "
+                         f"(Table~\\ref{{tab:sweep}}) and {train[d]['test_loss']:.2f} in {recipes[d]['epochs']}.")
     return " ".join(parts)
 
 
 def difference_reasons(recipes: Mapping[int, Mapping[str, Any]], curves: Mapping[int, Convergence], train: Metrics,
-                       spread: Mapping[tuple[str, int], Spread], sweep: Mapping[str, Mapping[str, str]]) -> dict[str, str]:
+                       sweep: Sweep) -> dict[str, str]:
     """For every setting in which the train blocks differ, the measurement behind the difference."""
-    swept = differing_settings(sweep)  # what the sweep's recipes differ in (never epochs: it sets one budget)
+    swept = differing_settings(sweep.recipes)  # what the sweep's recipes differ in (never epochs: one budget)
     reasons = {}
     for key in differing_settings(recipes):
         if key == "epochs":
-            reasons[key] = epochs_reason(recipes, curves, train, spread, sweep)
+            reasons[key] = epochs_reason(recipes, curves, train, sweep)
         elif key == "seed":
             reasons[key] = "A label, not a setting: Table~\\ref{tab:sweep} measures what a change of seed moves."
-        elif key in swept and len(sweep) == 2:
+        elif key in swept and len(sweep.recipes) == 2:
             what = listing([k.replace("_", " ") for k in swept])
-            reasons[key] = f"The sweep's two recipes differ in {what}. {recipe_comparison(spread, list(sweep))}"
+            reasons[key] = f"The sweep's two recipes differ in {what}. {recipe_comparison(sweep)}"
         else:
-            reasons[key] = "Not measured: no run in this study compares the two values alone."
+            reasons[key] = "Not measured by the pipeline or the seed sweep."
     return reasons
 
 
-def sweep_currency(recipes: Mapping[int, Mapping[str, Any]], sweep: Mapping[str, Mapping[str, str]]) -> str:
-    """Whether the sweep's recipes are still those of params.yaml (but for the budget the sweep sets)."""
+def sweep_currency(blocks: Mapping[str, Mapping[str, Any]], binarize: str, sweep: Sweep) -> str:
+    """Whether the sweep ran what params.yaml now says (but for the budget, which the sweep sets)."""
     stale = []
-    for name, recipe in sweep.items():
-        d = int(name.removeprefix("train-d"))
-        changed = [key for key, value in recipe.items() if key != "epochs" and str(recipes[d][key]) != value]
+    for name, recipe in sweep.recipes.items():
+        changed = [key for key, value in recipe.items() if key != "epochs" and str(blocks[name][key]) != value]
         if changed:
             stale.append(f"\\texttt{{{name}}} ({listing([k.replace('_', ' ') for k in changed])})")
+    if binarize != sweep.binarize:
+        stale.append(f"the binarization ({sweep.binarize} in the sweep, {binarize} here)")
+    ran = f"The sweep ran at commit \\texttt{{{escape(sweep.commit)}}}"
     if not stale:
-        return "The sweep's recipes are those of \\texttt{params.yaml}, but for the budget."
-    return (f"The sweep ran with recipes that \\texttt{{params.yaml}} has since changed: {listing(stale)}; "
+        return f"{ran}, with the recipes and data of \\texttt{{params.yaml}} but for the budget."
+    return (f"{ran}, with settings that \\texttt{{params.yaml}} has since changed: {listing(stale)}; "
             "\\texttt{make seeds} reruns it.")
 
 
@@ -215,7 +227,8 @@ def pixel_treatment(binarize: str) -> str:
     """What the models see, for prepare-data's ``binarize`` setting."""
     if binarize == "dynamic":
         return ("Training binarizes each batch afresh, drawing every pixel as Bernoulli(grey level); the validation "
-                "and test images are one fixed such draw, the binarized MNIST of the likelihood literature.")
+                "and test images are one fixed such draw, as in the dynamically binarized MNIST of "
+                "\\citet{burda2016}.")
     return "Images are grey levels in $[0, 1]$, not binarized."
 
 
@@ -262,8 +275,11 @@ def exact_likelihood(train: Metrics, likelihood: Mapping[str, Any], samples: int
     return " ".join(sentences)
 
 
-def reconstruction_floor(floor: float, train: Metrics) -> str:
+def reconstruction_floor(floor: float, train: Metrics, binarize: str = "none") -> str:
     best = min(train.values(), key=lambda m: m["test_recon"])
+    if binarize == "dynamic":
+        return (f"The test images are binary, so the reconstruction term has no floor above zero; the best model's "
+                f"is {best['test_recon']:.2f} nats per image.")
     return (f"The reconstruction term cannot fall below the binary entropy of the test images' grey levels, "
             f"{floor:.2f} nats per image, which only a decoder that reproduced every grey level exactly would reach; "
             f"the best model here is {best['test_recon'] - floor:.2f} nats above it.")

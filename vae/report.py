@@ -69,20 +69,19 @@ def differences_table(recipes: Mapping[int, Mapping[str, Any]], reasons: Mapping
 
 
 def convergence_table(curves: Mapping[int, Convergence]) -> str:
+    """Per main model: its epochs, the window judged, and the validation loss before, after and its fall."""
     frame = pd.DataFrame([{"$d$": d, "epochs": c.epochs,
-                           "last fifth": f"{c.epochs - c.window + 1}--{c.epochs}",
-                           "val.\\ loss before it": c.start, "val.\\ loss at the end": c.end, "fall": c.fall}
+                           "last epochs": f"{c.epochs - c.window + 1}--{c.epochs}",
+                           "val.\\ loss before them": c.start, "val.\\ loss at the end": c.end, "fall": c.fall}
                           for d, c in sorted(curves.items())])
     return latex_table(frame, {c: ".2f" for c in frame.columns[3:]}, align="rrrrrr")
 
 
 def sweep_table(spread: Mapping[tuple[str, int], Spread], recipes: Sequence[str]) -> str:
     """Test loss, mean ± standard deviation over seeds, for every $d$ (rows) under every recipe (columns)."""
-    dims = sorted({d for _, d in spread})
     columns = {name: f"recipe of \\texttt{{{name}}}" for name in recipes}
-    frame = pd.DataFrame([{"$d$": d, **{heading: f"{spread[(name, d)].mean:.2f} $\\pm$ {spread[(name, d)].std:.2f}"
-                                        for name, heading in columns.items()}, "seeds": spread[(recipes[0], d)].runs}
-                          for d in dims])
+    frame = pd.DataFrame([{"$d$": d, **{heading: spread[(name, d)].tex() for name, heading in columns.items()}}
+                          for d in sorted({d for _, d in spread})])
     return latex_table(frame, align="r" * len(frame.columns), latex_columns=list(columns.values()))
 
 

@@ -9,8 +9,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-# The end of a run that convergence is judged on: its last fifth of the epochs.
+# The end of a run that convergence is judged on, and the fall over it below which a run counts as
+# settled: the last 20% of the epochs, 0.3 nats.
 CONVERGENCE_FRACTION = 0.2
+SETTLED_FALL = 0.3
 
 
 @dataclass(frozen=True)
@@ -41,8 +43,8 @@ class Spread:
     std: float  # sample standard deviation (n - 1), NaN for a single run
     runs: int
 
-    def __str__(self) -> str:
-        return f"{self.mean:.2f} ± {self.std:.2f}"
+    def tex(self) -> str:
+        return f"{self.mean:.2f} $\\pm$ {self.std:.2f}"
 
 
 def spreads(runs: pd.DataFrame, column: str, by: Sequence[str]) -> dict[tuple, Spread]:
