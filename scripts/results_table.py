@@ -7,9 +7,13 @@ Run after `dvc repro`:  python scripts/results_table.py
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # before the project's imports, for a script run by path
+from vae import sweep
 
 COLUMNS = {  # metrics key -> heading
     "best_val_loss": "val loss (min)",
@@ -42,15 +46,13 @@ def results(metrics_dir: Path) -> pd.DataFrame:
     return frame.rename(columns=COLUMNS).rename_axis("d").reset_index()
 
 
-def sweep(runs_csv: Path) -> pd.DataFrame:
-    runs = pd.read_csv(runs_csv)
-    cells = runs.groupby(["latent_dim", "recipe"], sort=False)["test_loss"].agg(
-        lambda losses: f"{losses.mean():.2f} ± {losses.std():.2f} ({len(losses)} seeds)")
-    frame = cells.unstack("recipe")[list(dict.fromkeys(runs["recipe"]))]
-    return frame.rename(columns=lambda name: f"recipe of {name}, {runs['epochs'].iloc[0]} epochs").rename_axis(
-        "d").reset_index()
+def sweep_table(runs_csv: Path, dims: list[int]) -> pd.DataFrame:
+    runs = sweep.read(runs_csv, dims)
+    return pd.DataFrame([{"d": d, **{f"recipe of {name}, {runs.epochs} epochs": f"{runs.spread[(name, d)].mean:.2f} ± "
+                                     f"{runs.spread[(name, d)].std:.2f}" for name in runs.recipes}} for d in dims])
 
 
 if __name__ == "__main__":
-    for table in (results(Path("metrics")), sweep(Path("results/seed-sweep.csv"))):
+    main_table = results(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("metrics"))
+    for table in (main_table, sweep_table(Path("results/seed-sweep.csv"), [int(d) for d in main_table["d"]])):
         print(table.to_markdown(index=False, colalign=["right"] * len(table.columns)), end="\n\n")

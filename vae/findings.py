@@ -126,8 +126,8 @@ def convergence(curves: Mapping[int, Convergence]) -> str:
     """How much each main model's validation loss still fell at the end of its run."""
     still = [f"$d = {d}$" for d, c in sorted(curves.items()) if c.fall > SETTLED_FALL]
     verdict = (f"less than the {SETTLED_FALL:g} nats this study takes as settled at every $d$" if not still else
-               f"more than the {SETTLED_FALL:g} nats this study takes as settled at {listing(still)}, which was still "
-               "learning")
+               f"more than the {SETTLED_FALL:g} nats this study takes as settled at {listing(still)}, "
+               f"{'which was' if len(still) == 1 else 'all'} still learning")
     return (f"For each main model, {falls(curves)} (Table~\\ref{{tab:convergence}}): {verdict}. Under the cosine "
             "schedule those epochs run at less than a tenth of the peak learning rate, so a small fall says that a "
             "run has settled, not that a longer run would not end lower.")
