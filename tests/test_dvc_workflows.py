@@ -45,7 +45,7 @@ CODE_EDITS = {
     "vae/loss.py": MODEL_READERS,
     "vae/evaluate.py": MODEL_READERS,
     "vae/train.py": TRAIN | {"baseline"},
-    "vae/progress.py": TRAIN | {"baseline", "embed"},
+    "vae/progress.py": MODEL_READERS,
     "vae/hardware.py": TRAIN | {"baseline"},
     # One stage each.
     "stages/prepare_data.py": {"prepare-data"},

@@ -12,6 +12,7 @@ import torch
 from vae.data import Split
 from vae.loss import log_normal, negative_elbo, reconstruction_nll
 from vae.model import VAE
+from vae.progress import progress
 
 # Large batches amortise per-call overhead; 2,000 images of activations are a few MB.
 EVAL_BATCH = 2000
@@ -69,7 +70,7 @@ def importance_weighted_nll(model: VAE, x: torch.Tensor, samples: int, seed: int
     # About EVAL_BATCH * 10 decoded images per chunk: a few hundred MB of activations at most.
     images_per_chunk = max(1, EVAL_BATCH * 10 // samples)
     total = 0.0
-    for batch in x.split(images_per_chunk):
+    for batch in progress(x.split(images_per_chunk), desc=f"-log p(x), k={samples}", unit="chunk", leave=False):
         mu, logvar = model.encode(batch)
         eps = torch.randn((samples, *mu.shape), generator=generator, device=x.device, dtype=mu.dtype)
         z = mu + eps * torch.exp(0.5 * logvar)  # (samples, images, d)
