@@ -55,4 +55,5 @@ def sweep_table(runs_csv: Path, dims: list[int]) -> pd.DataFrame:
 if __name__ == "__main__":
     main_table = results(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("metrics"))
     for table in (main_table, sweep_table(Path("results/seed-sweep.csv"), [int(d) for d in main_table["d"]])):
-        print(table.to_markdown(index=False, colalign=["right"] * len(table.columns)), end="\n\n")
+        print(table.to_markdown(index=False, colalign=["right"] * len(table.columns), disable_numparse=True),
+              end="\n\n")
