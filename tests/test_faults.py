@@ -222,15 +222,22 @@ def test_report_from_the_same_inputs_has_the_same_bytes(pipeline_copy: Path) -> 
 
 # --- LaTeX ----------------------------------------------------------------------------------
 
+def report_cmd(tex: str = "report/report.tex", results: str | Path = "report/results.tex",
+               pdf: str | Path = "report/report.pdf") -> list[str]:
+    """The report stage's module and arguments as dvc.yaml runs it, with the LaTeX files to use."""
+    return ["stages.report", "--dims", "1", "2", "64", "--metrics", "metrics", "--plots", "plots", "--seed-sweep",
+            "results/seed-sweep.csv", "--models", "models", "--tex", tex, "--results", str(results), "--pdf", str(pdf)]
+
+
 def test_missing_tex_says_how_to_install(pipeline: Path, tmp_path: Path) -> None:
     # A PATH with python but without latexmk.
     bare = tmp_path / "bin"
     bare.mkdir()
     (bare / "python").symlink_to(sys.executable)
-    done = subprocess.run([sys.executable, "-m", "stages.report", "--dims", "1", "2", "64", "--metrics", "metrics",
-                           "--models", "models", "--tex", "report/report.tex", "--results", str(tmp_path / "r.tex"),
-                           "--pdf", str(tmp_path / "r.pdf")], cwd=pipeline, env={**env(), "PATH": str(bare)},
-                          capture_output=True, text=True, timeout=DEADLINE_S)
+    done = subprocess.run([sys.executable, "-m", *report_cmd(results=tmp_path / "r.tex",
+                                                             pdf=tmp_path / "r.pdf")],
+                          cwd=pipeline, env={**env(), "PATH": str(bare)}, capture_output=True, text=True,
+                          timeout=DEADLINE_S)
     assert done.returncode == 1
     assert "latexmk and pdflatex are needed" in done.stderr and "apt-get install" in done.stderr
     assert not (tmp_path / "r.pdf").exists()
@@ -240,9 +247,8 @@ def test_latex_error_shows_the_relevant_log_lines(pipeline_copy: Path, tmp_path:
     pipeline = pipeline_copy
     broken = pipeline / "report/broken.tex"
     broken.write_text((pipeline / "report/report.tex").read_text().replace(r"\maketitle", r"\maketitle\nosuchmacro"))
-    done = run([sys.executable, "-m", "stages.report", "--dims", "1", "2", "64", "--metrics", "metrics",
-                "--models", "models", "--tex", "report/broken.tex", "--results", "report/results.tex", "--pdf",
-                str(tmp_path / "r.pdf")], pipeline, check=False)
+    done = run([sys.executable, "-m", *report_cmd(tex="report/broken.tex", pdf=tmp_path / "r.pdf")], pipeline,
+               check=False)
     assert done.returncode == 1
     assert "LaTeX failed to build report/broken.tex" in done.stderr
     assert "broken.tex:" in done.stderr and "Undefined control sequence" in done.stderr
@@ -397,8 +403,7 @@ def test_cuda_without_a_gpu_is_one_line(pipeline_copy: Path) -> None:
 
 def test_reference_dim_must_be_a_trained_dim(pipeline_copy: Path, tmp_path: Path) -> None:
     write_params(pipeline_copy, tiny_params(report={"reference_latent_dim": 8}))
-    cmd = [sys.executable, "-m", "stages.report", "--dims", "1", "2", "64", "--metrics", "metrics", "--models",
-           "models", "--tex", "report/report.tex", "--results", str(tmp_path / "r.tex"), "--pdf", str(tmp_path / "r.pdf")]
+    cmd = [sys.executable, "-m", *report_cmd(results=tmp_path / "r.tex", pdf=tmp_path / "r.pdf")]
     assert "report.reference_latent_dim = 8: expected one of the trained dims [1, 2, 64]" in one_line_error(
         cmd, pipeline_copy, "report")
 
@@ -414,8 +419,7 @@ STAGE_COMMANDS = {  # as dvc.yaml runs them
     "embed": embed_cmd()[2:],
     "figures": ["stages.figures", "--dims", "1", "2", "64", "--data", "data/prepared/mnist.npz", "--models", "models",
                 "--stage-metrics", "metrics", "--plots", "plots", "--metrics", "metrics/figures.json"],
-    "report": ["stages.report", "--dims", "1", "2", "64", "--metrics", "metrics", "--models", "models",
-               "--tex", "report/report.tex", "--results", "report/results.tex", "--pdf", "report/report.pdf"],
+    "report": report_cmd(),
 }
 
 
