@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-# The end of a run that convergence is judged on, and the fall over it below which a run counts as
-# settled: the last 20% of the epochs, 0.3 nats.
+# The end of a run that convergence is judged on (a share of its epochs), and the fall of the validation
+# loss over it, in nats, below which a run counts as settled: the rule for this study.
 CONVERGENCE_FRACTION = 0.2
 SETTLED_FALL = 0.3
 
