@@ -17,22 +17,9 @@ from vae import findings, stats
 from vae import sweep as seed_sweep
 from vae.io import read_json, require
 from vae.provenance import git_commit
-from vae.report import (
-    baseline_recipe,
-    baseline_table,
-    compile_pdf,
-    convergence_table,
-    differences_table,
-    embed_table,
-    escape,
-    ladder_table,
-    params_table,
-    recipe_table,
-    reproducibility_table,
-    results_table,
-    sweep_table,
-    write_results,
-)
+from vae.report import (baseline_recipe, baseline_table, compile_pdf, convergence_table, differences_table,
+                        embed_table, escape, ladder_table, params_table, recipe_table, reproducibility_table,
+                        results_table, sweep_table, write_results)
 
 log = logging.getLogger(__name__)
 

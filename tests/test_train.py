@@ -7,15 +7,8 @@ import torch
 
 from vae.evaluate import elbo_terms
 from vae.model import VAE, ModelConfig
-from vae.train import (
-    TrainConfig,
-    TrainingDiverged,
-    adam_with_schedule,
-    batch_loss_terms,
-    fit,
-    lr_scheduler,
-    train_epoch,
-)
+from vae.train import (TrainConfig, TrainingDiverged, adam_with_schedule, batch_loss_terms, fit, lr_scheduler,
+                       train_epoch)
 
 
 def images(n: int, device: str = "cpu") -> torch.Tensor:
