@@ -18,7 +18,7 @@ test: setup
 bench: setup
 	python -m bench --readme README.md
 
-# The seed sweep the report reads (results/seed-sweep.csv): every d with two recipes at one budget, 3 seeds.
-# Needs the prepared data of `make repro`; then `dvc repro report` puts it in the report.
+# The seed sweep that the figures and the report read (results/seed-sweep.csv): every d with two recipes at
+# one budget, 3 seeds. Needs the prepared data of `make repro`; then `dvc repro` redraws figures and report.
 seeds: setup
 	python scripts/seed_sweep.py

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 from torchvision import datasets, transforms
 
-from vae.data import FILES, read_checksums, read_verified
+from vae.mnist import FILES, read_checksums, read_verified
 
 
 class ExampleVAE(nn.Module):

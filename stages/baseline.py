@@ -31,7 +31,8 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
     shared = all_params["train"]
     device = resolve_device(shared["device"])
     # The models' speed settings: they change how fast the recipe trains, not what it is.
-    precision = hardware.resolve_precision(shared["precision"], hardware.describe(device))
+    machine = hardware.describe(device)
+    precision = hardware.resolve_precision(shared["precision"], machine)
     x = split_tensors(data.load_prepared(args.data), device)
     binarize = data.load_binarization(args.data) == "dynamic"
     metrics = {}
@@ -51,7 +52,7 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
             "train_seconds": round(result.train_seconds, 1),
         }
         log.info("baseline d=%d: test loss %.2f", d, test.loss)
-    return metrics
+    return {**metrics, "precision": precision, "device": machine.name, "native_bf16": machine.native_bf16}
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import torch
 from stages import checkpoints, cli, params
 from stages.params import integer
 from vae import data, figures
+from vae import sweep as seed_sweep
 from vae.evaluate import to_float_images
 from vae.io import read_json, require
 from vae.model_figures import write_model_figures
@@ -34,8 +35,14 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
               "$-\\log p(x)$, importance-weighted": [train[d]["test_nll_iw"] for d in args.dims],
               # Only where quadrature over z is within reach; the line stops there.
               "$-\\log p(x)$, exact": [exact.get(f"d{d}", {}).get("test_nll_exact", math.nan) for d in args.dims]}
+    sweep = seed_sweep.read(args.seed_sweep, args.dims)
+    spread = {}
+    for name in sweep.recipes:
+        label = f"negative ELBO, seed sweep, {name}'s recipe: mean ± sd"
+        curves[label] = [sweep.spread[(name, d)].mean for d in args.dims]
+        spread[label] = [sweep.spread[(name, d)].std for d in args.dims]
     written = [args.plots / "loss-vs-d.png"]
-    figures.loss_against_d(args.dims, curves, "test loss against the latent dimension", written[-1])
+    figures.loss_against_d(args.dims, curves, "test loss against the latent dimension", written[-1], spread)
     for d in args.dims:
         loss = pd.read_csv(require(args.plots / f"loss-d{d}.csv"))
         written.append(args.plots / f"loss-d{d}.png")
@@ -62,5 +69,6 @@ if __name__ == "__main__":
                     help="directory holding train-d<d>.json and likelihood.json")
     ap.add_argument("--plots", type=Path, required=True,
                     help="directory holding loss-d<d>.csv and embed-d<d>.csv, and where the PNGs go")
+    ap.add_argument("--seed-sweep", type=Path, required=True, help="runs of scripts/seed_sweep.py (CSV)")
     ap.add_argument("--metrics", type=Path, required=True, help="metrics JSON")
     cli.run("figures", main, ap.parse_args())

@@ -9,7 +9,7 @@ from typing import Any
 
 from stages import cli, params
 from stages.params import choice, integer
-from vae import data
+from vae import data, mnist
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +34,8 @@ def load_params(path: Path) -> dict[str, Any]:
 
 def main(args: argparse.Namespace) -> dict[str, Any]:
     p = load_params(args.params)
-    splits = data.prepare(args.raw, args.out, val_size=p["val_size"], seed=p["split_seed"],
-                          train_size=p["train_size"], test_size=p["test_size"], binarize=p["binarize"])
+    splits = mnist.prepare(args.raw, args.out, val_size=p["val_size"], seed=p["split_seed"],
+                           train_size=p["train_size"], test_size=p["test_size"], binarize=p["binarize"])
     sizes = {name: len(split.labels) for name, split in splits.items()}
     train_images = splits["train"].images / 255.0
     log.info("wrote %s: %s", args.out, ", ".join(f"{k} {v}" for k, v in sizes.items()))

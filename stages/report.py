@@ -40,6 +40,7 @@ def main(args: argparse.Namespace) -> None:
     embed = read_json(args.metrics / "embed.json")
     baseline = read_json(args.metrics / "baseline.json")
     likelihood = read_json(args.metrics / "likelihood.json")
+    views = {d: pd.read_csv(require(args.plots / f"embed-d{d}.csv")) for d in dims}
     sizes = read_json(args.metrics / "prepare-data.json")
     ref_dim = p["reference_latent_dim"]
     if ref_dim not in train:
@@ -56,6 +57,7 @@ def main(args: argparse.Namespace) -> None:
         raise params.ParamError(f"{args.seed_sweep} holds runs of recipe {', '.join(unknown)}, which {args.params} "
                                 f"has no block for; {seed_sweep.RERUN_HINT}")
     k, iw_samples = all_params["embed"]["knn_k"], all_params["train"]["iw_samples"]
+    decoded = all_params["embed"]["decoded_images"]
     ours, reference = train[ref_dim]["best_val_loss"], p["reference_val_loss"]
     top = max(dims)
     macros = {
@@ -84,6 +86,11 @@ def main(args: argparse.Namespace) -> None:
         "FloorFinding": findings.reconstruction_floor(likelihood["test_recon_floor"], train, sizes["binarize"]),
         "ActiveFinding": findings.active_units(train),
         "StructureFinding": findings.latent_structure(embed, dims, k),
+        "OrderFinding": findings.digit_order(views[1]) if 1 in views else "",
+        "ConfusionFinding": findings.digit_confusions(views),
+        "ReconFinding": findings.reconstructions(embed, dims, k, decoded),
+        "SampleFinding": findings.samples(embed, dims, decoded),
+        "DecodedImages": f"{decoded:,}",
         "EmbedTable": embed_table(embed, dims, k),
         "BaselineFinding": findings.baseline_comparison(train, baseline),
         "BaselineTable": baseline_table(train, baseline),
@@ -96,7 +103,8 @@ def main(args: argparse.Namespace) -> None:
         "Commit": escape(git_commit(CODE_PATHS)),
         "Software": (f"PyTorch {escape(importlib.metadata.version('torch'))}, "
                      f"Python {platform.python_version()}"),
-        "ReproTable": reproducibility_table(train, {d: args.models / f"vae-d{d}.pt" for d in dims}, seconds),
+        "ReproTable": reproducibility_table({**{f"train-d{d}": train[d] for d in dims}, "baseline": baseline},
+                                            {f"train-d{d}": args.models / f"vae-d{d}.pt" for d in dims}, seconds),
         "ParamsTable": params_table(all_params),
     }
     write_results(args.results, macros)

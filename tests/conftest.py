@@ -22,7 +22,7 @@ TINY = {
     "train-d1": {"epochs": 2, "hidden": [64]},
     "train-d2": {"epochs": 2, "hidden": [64]},
     "train-d64": {"epochs": 2, "hidden": [64]},
-    "embed": {"tsne_perplexity": 10},
+    "embed": {"tsne_perplexity": 10, "decoded_images": 100},
 }
 
 

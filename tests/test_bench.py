@@ -13,12 +13,12 @@ import yaml
 from bench import loops, pipeline, reference
 from bench.__main__ import BEGIN, END, machine_kind, splice
 from conftest import ROOT
-from vae import data
+from vae import mnist
 
 
 def test_reference_dataset_is_the_vendored_training_set(tmp_path: Path) -> None:
     dataset = reference.torchvision_mnist(ROOT / "data/mnist", tmp_path)
-    ours = data.load_split(ROOT / "data/mnist", "train", data.read_checksums(ROOT / "data/mnist/SHA256SUMS"))
+    ours = mnist.load_split(ROOT / "data/mnist", "train", mnist.read_checksums(ROOT / "data/mnist/SHA256SUMS"))
     assert len(dataset) == 60_000
     assert np.array_equal(dataset.data.numpy(), ours.images)
 

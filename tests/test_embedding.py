@@ -34,3 +34,14 @@ def test_tsne_refuses_a_perplexity_above_the_points() -> None:
     points, _ = blobs(n_per=5)
     with pytest.raises(embedding.PipelineError, match=r"perplexity must be in \(0, 15\) for 15 points, got 30"):
         embedding.tsne(points, perplexity=30, seed=0)
+
+
+def test_knn_predict_gives_the_digit_of_the_nearest_training_points() -> None:
+    points, labels = blobs()
+    queries = np.array([[0.0] * 8, [6.0] * 8, [3.1] * 8], dtype=np.float32)
+    assert embedding.knn_predict(points, labels, queries, k=5).tolist() == [0, 2, 1]
+
+
+def test_digit_shares_count_every_digit_including_absent_ones() -> None:
+    shares = embedding.digit_shares(np.array([1, 1, 1, 7]))
+    assert shares == [0.0, 0.75, 0.0, 0.0, 0.0, 0.0, 0.0, 0.25, 0.0, 0.0]

@@ -24,7 +24,7 @@ import torch
 import yaml
 from conftest import DEADLINE_S, ROOT, dvc, env, run, tiny_params, write_params
 
-from vae import data
+from vae import mnist
 from vae.data import DataError
 
 TRAIN_ARGS = ["--data", "data/prepared/mnist.npz", "--model", "models/vae-d64.pt", "--metrics",
@@ -70,7 +70,7 @@ def test_wrong_image_dimensions_get_their_own_error(tmp_path: Path) -> None:
             for s in sums]
     (raw / "SHA256SUMS").write_text("\n".join(sums) + "\n")
     with pytest.raises(DataError, match=r"t10k-images-idx3-ubyte: images are \(27, 28\), expected \(28, 28\)"):
-        data.prepare(raw, tmp_path / "out.npz", val_size=10, seed=0, train_size=100, test_size=10)
+        mnist.prepare(raw, tmp_path / "out.npz", val_size=10, seed=0, train_size=100, test_size=10)
 
 
 def test_corrupt_file_stops_the_pipeline_before_training(make_repo: Callable[[], Path]) -> None:
@@ -346,6 +346,9 @@ def replace_raw_file(raw: Path, name: str, payload: bytes) -> None:
     [
         (lambda raw: (raw / "SHA256SUMS").write_text("not a checksum line\n"),
          r"SHA256SUMS:1: expected '<64 hex digits>  <file name>', got 'not a checksum line'"),
+        # Two fields, but the first is no SHA-256 digest.
+        (lambda raw: (raw / "SHA256SUMS").write_text("d41d8cd98f00b204e9800998ecf8427e  t10k-labels-idx1-ubyte\n"),
+         r"SHA256SUMS:1: expected '<64 hex digits>  <file name>', got 'd41d8cd98f00b204e9800998ecf8427e  t10k"),
         (lambda raw: replace_raw_file(raw, "t10k-labels-idx1-ubyte", idx(0x801, np.full(10_000, 11, np.uint8))),
          r"t10k-labels-idx1-ubyte: label 11 is not a digit"),
         (lambda raw: replace_raw_file(raw, "t10k-labels-idx1-ubyte", idx(0x801, np.zeros(9_999, np.uint8))),
@@ -418,7 +421,8 @@ STAGE_COMMANDS = {  # as dvc.yaml runs them
                  "--metrics", "metrics/baseline.json"],
     "embed": embed_cmd()[2:],
     "figures": ["stages.figures", "--dims", "1", "2", "64", "--data", "data/prepared/mnist.npz", "--models", "models",
-                "--stage-metrics", "metrics", "--plots", "plots", "--metrics", "metrics/figures.json"],
+                "--stage-metrics", "metrics", "--plots", "plots", "--seed-sweep", "results/seed-sweep.csv",
+                "--metrics", "metrics/figures.json"],
     "report": report_cmd(),
 }
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import pandas as pd
+
 from vae import findings
 from vae.stats import Convergence, Spread
 from vae.sweep import Sweep
@@ -42,7 +44,7 @@ def test_loss_sentence_flips_when_the_numbers_do() -> None:
 
 def test_active_units_counts_what_each_model_uses() -> None:
     assert findings.active_units(train_metrics()) == (
-        "$d = 1$ uses its one latent dimension; $d = 2$ uses all of its 2 latent dimensions; "
+        "$d = 1$ uses its one latent dimension; $d = 2$ uses both of its latent dimensions; "
         "$d = 64$ uses 18 of its 64 latent dimensions.")
     assert "$d = 1$ uses 0 of its 1 latent dimension" in findings.active_units(train_metrics(d1={"active_units": 0}))
 
@@ -68,17 +70,61 @@ def test_importance_weighted_gap_flags_a_bound_above_the_elbo() -> None:
     assert "at $d = 2$ it is not below the ELBO" in text
 
 
-def test_latent_structure_names_the_best_silhouette() -> None:
+def test_latent_structure_reads_the_silhouette_against_the_no_structure_line() -> None:
     text = findings.latent_structure(EMBED, [1, 2, 64], 5)
     assert "accuracy 0.613 at $d = 1$, 0.759 at $d = 2$ and 0.974 at $d = 64$: it rises with $d$" in text
-    assert ("silhouette of the digit classes is 0.083 at $d = 1$, 0.025 at $d = 2$ and 0.058 at $d = 64$, highest "
-            "at $d = 1$, not at $d = 64$ where the classifier does best: digits that a classifier") in text
-    flipped = {**EMBED, "d64": {**EMBED["d64"], "silhouette": 0.2, "knn_accuracy": 0.5}}
+    # Every silhouette below 0.25: no d is called the best clustered.
+    assert ("silhouette of the digit classes is 0.083 at $d = 1$, 0.025 at $d = 2$ and 0.058 at $d = 64$: below "
+            "0.25 at every $d$") in text and "highest" not in text
+    flipped = {**EMBED, "d64": {**EMBED["d64"], "silhouette": 0.4, "knn_accuracy": 0.5}}
     text = findings.latent_structure(flipped, [1, 2, 64], 5)
     assert "it does not move monotonically with $d$" in text and "highest at $d = 64$, not at $d = 2$" in text
+    assert "below 0.25" not in text
     # Where the same d is best by both measures, the sentence claims no gap between them.
-    agreeing = {**EMBED, "d64": {**EMBED["d64"], "silhouette": 0.2}}
+    agreeing = {**EMBED, "d64": {**EMBED["d64"], "silhouette": 0.4}}
     assert findings.latent_structure(agreeing, [1, 2, 64], 5).endswith("highest at $d = 64$.")
+
+
+def test_digit_order_follows_the_median_code_of_each_digit() -> None:
+    view = pd.DataFrame({"x": [0.5, 0.7, -2.0, -1.8, 3.0, 1.0], "label": [4, 4, 7, 7, 0, 1]})
+    assert "in the order 7, 4, 1, 0, by the median code" in findings.digit_order(view)
+    assert "in the order 0, 1, 4, 7," in findings.digit_order(view.assign(x=-view["x"]))
+
+
+def test_digit_confusions_name_the_best_and_worst_digit_and_the_commonest_mistake() -> None:
+    # Four 3s (one taken for a 5), two 5s (both right), two 8s (one taken for a 3).
+    view = pd.DataFrame({"label": [3, 3, 3, 3, 5, 5, 8, 8], "predicted": [3, 3, 3, 5, 5, 5, 8, 3]})
+    text = findings.digit_confusions({2: view})
+    assert text == ("Digit by digit, the classifier on latent means differs: at $d = 2$ it finds a 5 most often "
+                    "(100\\%) and a 8 least often (50\\%), and its commonest mistake takes a 3 for a 5 (25\\% of "
+                    "the 3s).")
+    # A second 8 taken for a 3 makes that the commonest mistake.
+    more = pd.concat([view, pd.DataFrame({"label": [8], "predicted": [3]})], ignore_index=True)
+    assert "takes a 8 for a 3 (67\\% of the 8s)" in findings.digit_confusions({2: more})
+    perfect = view.assign(predicted=view["label"])
+    assert findings.digit_confusions({64: perfect}).endswith("and never takes one digit for another.")
+
+
+def test_reconstruction_sentence_compares_with_the_images_themselves() -> None:
+    embed = {"pixel_knn_accuracy": 0.96, "d1": {"recon_digit_kept": 0.41}, "d2": {"recon_digit_kept": 0.62},
+             "d64": {"recon_digit_kept": 0.95}}
+    text = findings.reconstructions(embed, [1, 2, 64], 5, 2000)
+    assert ("names the digit of 96\\% of the first 2,000 test images, and of their reconstructions 41\\% at $d = 1$, "
+            "62\\% at $d = 2$ and 95\\% at $d = 64$: the share rises with $d$, and at $d = 64$ it is 1.0 points "
+            "below") in text
+    embed["d64"]["recon_digit_kept"] = 0.97
+    assert "at $d = 64$ it is 1.0 points above that of the images themselves" in findings.reconstructions(
+        embed, [1, 2, 64], 5, 2000)
+
+
+def test_sample_sentence_names_the_commonest_and_rarest_digit() -> None:
+    uneven = [0.02, 0.30, 0.08, 0.10, 0.10, 0.05, 0.10, 0.10, 0.10, 0.05]
+    text = findings.samples({"d1": {"sample_digit_shares": uneven}}, [1], 2000)
+    assert "the 2,000 prior samples" in text
+    assert "at $d = 1$ the commonest digit, 1, takes 30\\% of them and the rarest, 0, 2\\%" in text
+    flipped = [0.30, 0.02, *uneven[2:]]
+    assert "the commonest digit, 0, takes 30\\% of them and the rarest, 1, 2\\%" in findings.samples(
+        {"d1": {"sample_digit_shares": flipped}}, [1], 2000)
 
 
 def test_recipe_differences_name_every_setting_that_differs_but_the_seed() -> None:

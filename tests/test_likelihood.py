@@ -10,7 +10,7 @@ import torch
 from conftest import ROOT
 from torch.distributions import Normal
 
-from vae import data
+from vae import data, mnist
 from vae.evaluate import elbo_terms, importance_weighted_nll, split_tensors
 from vae.likelihood import binary_entropy_floor, exact_nll, prior_grid
 from vae.loss import reconstruction_nll
@@ -21,7 +21,7 @@ from vae.train import TrainConfig, fit
 @pytest.fixture(scope="module")
 def trained_d1() -> tuple[VAE, torch.Tensor]:
     """A small d=1 model trained briefly on real digits, and test digits it has not seen."""
-    splits = data.load_split(ROOT / "data/mnist", "train", data.read_checksums(ROOT / "data/mnist/SHA256SUMS"))
+    splits = mnist.load_split(ROOT / "data/mnist", "train", mnist.read_checksums(ROOT / "data/mnist/SHA256SUMS"))
     # Copies: the parsed IDX arrays are read-only views of the file's bytes, which torch warns about.
     first = data.Split(splits.images[:1200].copy(), splits.labels[:1200].copy())
     x = split_tensors({"all": first}, torch.device("cpu"))["all"]

@@ -135,13 +135,14 @@ def test_train_and_validation_must_fit_in_mnist(tmp_path: Path) -> None:
     ("key", "value", "message"),
     [("knn_k", 11, r"embed.knn_k = 11: expected at most the 10 prepared training images \(data.train_size\)"),
      ("knn_k", 6, r"embed.knn_k = 6: expected less than the 6 prepared test images \(data.test_size\)"),
-     ("tsne_perplexity", 6, r"embed.tsne_perplexity = 6: expected less than the 6 prepared test images")],
+     ("tsne_perplexity", 6, r"embed.tsne_perplexity = 6: expected less than the 6 prepared test images"),
+     ("decoded_images", 7, r"embed.decoded_images = 7: expected at most the 6 prepared test images")],
 )
 def test_embed_neighbours_must_fit_the_prepared_data(key: str, value: int, message: str) -> None:
     def split(n: int) -> Split:
         return Split(np.zeros((n, 28, 28), dtype=np.uint8), np.zeros(n, dtype=np.uint8))
     splits = {"train": split(10), "test": split(6)}
-    fitting = {**GOOD["embed"], "knn_k": 5, "tsne_perplexity": 5}
+    fitting = {**GOOD["embed"], "knn_k": 5, "tsne_perplexity": 5, "decoded_images": 6}
     embed.check_sizes(fitting, splits, Path("params.yaml"))
     with pytest.raises(ParamError, match=message):
         embed.check_sizes({**fitting, key: value}, splits, Path("params.yaml"))

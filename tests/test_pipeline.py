@@ -72,10 +72,18 @@ def test_embed_outputs(pipeline: Path) -> None:
         assert 0.0 <= metrics[f"d{d}"]["knn_accuracy"] <= 1.0
         assert -1.0 <= metrics[f"d{d}"]["silhouette"] <= 1.0
         assert 0.0 <= metrics[f"d{d}"]["view_knn_accuracy"] <= 1.0
+        assert 0.0 <= metrics[f"d{d}"]["recon_digit_kept"] <= 1.0
+        shares = metrics[f"d{d}"]["sample_digit_shares"]
+        assert len(shares) == 10 and sum(shares) == pytest.approx(1.0, abs=1e-3)
         with (pipeline / f"plots/embed-d{d}.csv").open() as f:
             rows = list(csv.DictReader(f))
-        assert list(rows[0]) == ["x", "y", "label"] and len(rows) == 300
-        assert {int(r["label"]) for r in rows} <= set(range(10))
+        assert list(rows[0]) == ["x", "y", "label", "predicted"] and len(rows) == 300
+        assert {int(r["label"]) for r in rows} | {int(r["predicted"]) for r in rows} <= set(range(10))
+        # The stored predictions are those the stage scored.
+        right = sum(r["label"] == r["predicted"] for r in rows) / len(rows)
+        assert right == pytest.approx(metrics[f"d{d}"]["knn_accuracy"], abs=1e-4)
+    # The pixel classifier that judges decoded images knows the test digits themselves far better than chance.
+    assert metrics["pixel_knn_accuracy"] > 0.5
 
 
 def test_exact_likelihood_is_below_every_estimate(pipeline: Path) -> None:
@@ -92,7 +100,7 @@ def test_exact_likelihood_is_below_every_estimate(pipeline: Path) -> None:
 
 def test_baseline_trains_as_many_epochs_as_the_model_it_is_compared_with(pipeline: Path) -> None:
     baseline = json.loads((pipeline / "metrics/baseline.json").read_text())
-    assert set(baseline) == {"d1", "d2", "stage_seconds"}
+    assert set(baseline) == {"d1", "d2", "precision", "device", "native_bf16", "stage_seconds"}
     for d in (1, 2):
         ours = json.loads((pipeline / f"metrics/train-d{d}.json").read_text())
         assert baseline[f"d{d}"]["epochs_run"] == ours["epochs_run"]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from vae.report import convergence_table, differences_table, sweep_table
+import hashlib
+from pathlib import Path
+
+from vae.report import convergence_table, differences_table, reproducibility_table, sweep_table
 from vae.stats import Convergence, Spread
 
 
@@ -29,3 +32,15 @@ def test_convergence_table_names_the_window() -> None:
     table = convergence_table({2: Convergence(30, 6, 139.16, 138.99)})
     assert "2 & 30 & 25--30 & 139.16 & 138.99 & 0.17 \\\\" in table
     assert "last epochs & val.\\ loss before them" in table
+
+
+def test_reproducibility_table_gives_each_training_stage_its_precision_device_and_model(tmp_path: Path) -> None:
+    model = tmp_path / "vae-d2.pt"
+    model.write_bytes(b"weights")
+    runs = {"train-d2": {"precision": "bf16", "device": "AMD EPYC", "native_bf16": True},
+            "baseline": {"precision": "fp32", "device": "Intel Xeon", "native_bf16": False}}
+    table = reproducibility_table(runs, {"train-d2": model}, {"prepare-data": 2.2, "train-d2": 97.0, "baseline": 83.9})
+    md5 = hashlib.md5(b"weights").hexdigest()
+    assert f"train-d2 & 97 & bf16 & AMD EPYC (native bf16) & {md5} \\\\" in table
+    assert "baseline & 84 & fp32 & Intel Xeon (no native bf16) &  \\\\" in table
+    assert "prepare-data & 2 &  &  &  \\\\" in table

@@ -45,11 +45,16 @@ def view_2d(means: np.ndarray, *, perplexity: float, seed: int, method: str = "o
     return tsne(means, perplexity=perplexity, seed=seed, method=method).astype(np.float32)
 
 
-def knn_accuracy(train_means: np.ndarray, train_labels: np.ndarray, test_means: np.ndarray,
-                 test_labels: np.ndarray, k: int) -> float:
-    """Digit accuracy of a k-nearest-neighbour classifier fit on training means, scored on test means."""
-    classifier = KNeighborsClassifier(n_neighbors=k).fit(train_means, train_labels)
-    return float(classifier.score(test_means, test_labels))
+def knn_predict(train_points: np.ndarray, train_labels: np.ndarray, points: np.ndarray, k: int) -> np.ndarray:
+    """The digit a k-nearest-neighbour classifier fit on ``train_points`` gives each row of ``points``: on
+    latent means, how much of the digit a code keeps; on pixels, which digit a decoded image shows."""
+    classifier = KNeighborsClassifier(n_neighbors=k).fit(train_points, train_labels)
+    return classifier.predict(points)
+
+
+def digit_shares(predicted: np.ndarray) -> list[float]:
+    """The share of each digit 0-9 among ``predicted`` labels."""
+    return (np.bincount(predicted, minlength=10)[:10] / len(predicted)).tolist()
 
 
 def leave_one_out_knn_accuracy(points: np.ndarray, labels: np.ndarray, k: int) -> float:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import matplotlib
@@ -29,9 +29,11 @@ def _save(fig: plt.Figure, path: Path) -> None:
 def image_grid(images: torch.Tensor, cols: int, title: str, path: Path) -> None:
     """Grey-level (n, h, w) images in [0, 1] as one tiled picture, ink dark on white."""
     grid = make_grid(images.unsqueeze(1), nrow=cols, padding=2, pad_value=0.0)[0].numpy()
-    fig, ax = plt.subplots(figsize=(cols * 0.45, grid.shape[0] / grid.shape[1] * cols * 0.45 + 0.4))
+    width = cols * 0.45
+    fig, ax = plt.subplots(figsize=(width, grid.shape[0] / grid.shape[1] * width + 0.4))
     ax.imshow(1.0 - grid, cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
-    ax.set_title(title, fontsize=9)
+    # A title in proportion to the grid, so that it reads the same at whatever width the grid is shown.
+    ax.set_title(title, fontsize=2.5 * width)
     ax.axis("off")
     _save(fig, path)
 
@@ -54,7 +56,7 @@ def loss_curve(epochs: Sequence[int], train: Sequence[float], val: Sequence[floa
 
 def digit_scatter(points: np.ndarray, labels: np.ndarray, title: str, xlabel: str, ylabel: str, path: Path) -> None:
     """2-D points coloured by digit label, one legend entry per digit."""
-    fig, ax = plt.subplots(figsize=(5.5, 5))
+    fig, ax = plt.subplots(figsize=(4.2, 3.6))
     for digit in range(10):
         mask = labels == digit
         ax.scatter(points[mask, 0], points[mask, 1], s=2, alpha=0.6, color=plt.cm.tab10(digit), label=str(digit),
@@ -62,20 +64,24 @@ def digit_scatter(points: np.ndarray, labels: np.ndarray, title: str, xlabel: st
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)
-    ax.legend(markerscale=5, fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5), title="digit")
+    ax.legend(markerscale=5, fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5), title="digit")
     _save(fig, path)
 
 
-def loss_against_d(dims: Sequence[int], curves: dict[str, Sequence[float]], title: str, path: Path) -> None:
-    """One line per estimate of the loss against the latent dimension, dims evenly spaced on the x axis."""
-    fig, ax = plt.subplots(figsize=(5, 3.4))
+def loss_against_d(dims: Sequence[int], curves: Mapping[str, Sequence[float]], title: str, path: Path,
+                   spread: Mapping[str, Sequence[float]] | None = None) -> None:
+    """One line per estimate of the loss against the latent dimension, dims evenly spaced on the x axis. A curve
+    named in ``spread`` (a mean over seeds) is dashed, with bars of plus or minus its standard deviation."""
+    spread = spread or {}
+    fig, ax = plt.subplots(figsize=(5, 3.2))
     positions = range(len(dims))
     for label, values in curves.items():
-        ax.plot(positions, values, marker="o", label=label)
+        ax.errorbar(positions, values, yerr=spread.get(label), marker="o", markersize=4, capsize=4, label=label,
+                    linestyle="--" if label in spread else "-")
     ax.set_xticks(list(positions), [str(d) for d in dims])
     ax.set_xlabel("latent dimension $d$")
     ax.set_ylabel("nats per image (test set)")
     ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
     ax.grid(alpha=0.3)
     _save(fig, path)

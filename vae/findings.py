@@ -7,11 +7,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import pandas as pd
+
 from vae.report import escape
 from vae.stats import CONVERGENCE_FRACTION, SETTLED_FALL, Convergence, exceeds_twice_the_spread
 from vae.sweep import Sweep
 
 Metrics = Mapping[int, Mapping[str, Any]]  # latent dimension -> one train stage's metrics
+# Kaufman and Rousseeuw's reading of an average silhouette: below this, no substantial cluster structure.
+NO_STRUCTURE_SILHOUETTE = 0.25
 
 
 def listing(parts: Sequence[str]) -> str:
@@ -22,6 +26,10 @@ def listing(parts: Sequence[str]) -> str:
 def series(values: Sequence[tuple[int, float]], fmt: str) -> str:
     """'X at $d = 1$, Y at $d = 2$ and Z at $d = 64$'."""
     return listing([f"{format(v, fmt)} at $d = {d}$" for d, v in values])
+
+
+def percent(share: float) -> str:
+    return f"{100 * share:.0f}\\%"
 
 
 def trend(values: Sequence[float]) -> str:
@@ -60,8 +68,11 @@ def active_units(train: Metrics) -> str:
     parts = []
     for d in sorted(train):
         used = train[d]["active_units"]
-        parts.append(f"$d = {d}$ uses {'all' if used == d else used} of its {d} latent dimension{'s' * (d > 1)}"
-                     if used != d or d > 1 else f"$d = {d}$ uses its one latent dimension")
+        if used == d:
+            whole = {1: "its one latent dimension", 2: "both of its latent dimensions"}
+            parts.append(f"$d = {d}$ uses {whole.get(d, f'all {d} of its latent dimensions')}")
+        else:
+            parts.append(f"$d = {d}$ uses {used} of its {d} latent dimension{'s' * (d > 1)}")
     return "; ".join(parts) + "."
 
 
@@ -89,14 +100,74 @@ def latent_structure(embed: Mapping[str, Mapping[str, Any]], dims: Sequence[int]
     knn = [(d, embed[f"d{d}"]["knn_accuracy"]) for d in dims]
     view = [(d, embed[f"d{d}"]["view_knn_accuracy"]) for d in dims]
     silhouette = [(d, embed[f"d{d}"]["silhouette"]) for d in dims]
+    text = (f"A {k}-nearest-neighbour classifier on the latent means finds the digit with accuracy "
+            f"{series(knn, '.3f')}: it {trend([a for _, a in knn])} with $d$. Inside the 2-D views the same "
+            f"classifier scores {series(view, '.3f')}. The silhouette of the digit classes is "
+            f"{series(silhouette, '.3f')}")
+    if all(value < NO_STRUCTURE_SILHOUETTE for _, value in silhouette):
+        return (f"{text}: below {NO_STRUCTURE_SILHOUETTE} at every $d$, which \\citet{{kaufman1990}} read as no "
+                "substantial cluster structure. In Euclidean distance the digits are not compact clusters with gaps "
+                "between them, even where a classifier tells them apart and a t-SNE view draws them apart.")
     best = max(silhouette, key=lambda item: item[1])
     best_knn = max(knn, key=lambda item: item[1])
     caveat = (f", not at $d = {best_knn[0]}$ where the classifier does best: digits that a classifier separates need "
               "not form compact, well-separated clusters" if best[0] != best_knn[0] else "")
-    return (f"A {k}-nearest-neighbour classifier on the latent means finds the digit with accuracy "
-            f"{series(knn, '.3f')}: it {trend([a for _, a in knn])} with $d$. Inside the 2-D views the same "
-            f"classifier scores {series(view, '.3f')}. The silhouette of the digit classes is "
-            f"{series(silhouette, '.3f')}, highest at $d = {best[0]}${caveat}.")
+    return f"{text}, highest at $d = {best[0]}${caveat}."
+
+
+def digit_order(view: pd.DataFrame) -> str:
+    """The order of the digits along a one-dimensional latent space (``view``: embed's CSV for d = 1)."""
+    medians = view.groupby("label")["x"].median().sort_values()
+    return (f"Along its one latent dimension the $d = 1$ model lays the digits out in the order "
+            f"{', '.join(str(digit) for digit in medians.index)}, by the median code of each digit's test images "
+            "(Figure~\\ref{fig:traversal} decodes that line).")
+
+
+def digit_confusions(views: Mapping[int, pd.DataFrame]) -> str:
+    """Per d, the digits the latent k-NN classifier finds most and least often and its commonest mistake
+    (``views``: embed's CSVs, with each test image's label and the digit the classifier gave it)."""
+    parts = []
+    for d, view in sorted(views.items()):
+        right = view["label"] == view["predicted"]
+        found = right.groupby(view["label"]).mean()
+        best, worst = found.idxmax(), found.idxmin()
+        part = (f"at $d = {d}$ it finds a {best} most often ({percent(found[best])}) and a {worst} least often "
+                f"({percent(found[worst])})")
+        mistakes = view[~right].groupby(["label", "predicted"]).size().reset_index(name="count")
+        if mistakes.empty:
+            parts.append(f"{part}, and never takes one digit for another")
+            continue
+        top = mistakes.sort_values(["count", "label", "predicted"], ascending=[False, True, True]).iloc[0]
+        share = top["count"] / (view["label"] == top["label"]).sum()
+        parts.append(f"{part}, and its commonest mistake takes a {top['label']} for a {top['predicted']} "
+                     f"({percent(share)} of the {top['label']}s)")
+    return f"Digit by digit, the classifier on latent means differs: {'; '.join(parts)}."
+
+
+def reconstructions(embed: Mapping[str, Any], dims: Sequence[int], k: int, images: int) -> str:
+    """Whether reconstructions keep the digit of their image, against how often the judge is right at all."""
+    kept = [(d, embed[f"d{d}"]["recon_digit_kept"]) for d in dims]
+    ceiling = embed["pixel_knn_accuracy"]
+    top, share = kept[-1]
+    return (f"A {k}-nearest-neighbour classifier on pixels, fit on the training images, names the digit of "
+            f"{percent(ceiling)} of the first {images:,} test images, and of their reconstructions "
+            f"{listing([f'{percent(v)} at $d = {d}$' for d, v in kept])}: the share {trend([v for _, v in kept])} "
+            f"with $d$, and at $d = {top}$ it is {abs(ceiling - share) * 100:.1f} points "
+            f"{'below' if share < ceiling else 'above'} that of the images themselves.")
+
+
+def samples(embed: Mapping[str, Any], dims: Sequence[int], images: int) -> str:
+    """How evenly each model's prior samples spread over the digits, as the pixel classifier names them."""
+    parts = []
+    for d in dims:
+        shares = embed[f"d{d}"]["sample_digit_shares"]
+        common = max(range(10), key=lambda digit: shares[digit])
+        rare = min(range(10), key=lambda digit: shares[digit])
+        parts.append(f"at $d = {d}$ the commonest digit, {common}, takes {percent(shares[common])} of them and "
+                     f"the rarest, {rare}, {percent(shares[rare])}")
+    return (f"Named by the same classifier, the {images:,} prior samples of each model spread over the digits "
+            f"as follows: {'; '.join(parts)}. An even spread would give each digit about 10\\%; the classifier "
+            "names a digit for every sample, legible or not.")
 
 
 def differing_settings(recipes: Mapping[Any, Mapping[str, Any]]) -> list[str]:

@@ -105,20 +105,24 @@ def baseline_table(train: Mapping[int, Mapping[str, Any]], baseline: Mapping[str
 def embed_table(embed: Mapping[str, Any], dims: list[int], k: int) -> str:
     frame = pd.DataFrame([{"$d$": d, f"{k}-NN accuracy": embed[f"d{d}"]["knn_accuracy"],
                            "silhouette": embed[f"d{d}"]["silhouette"],
-                           f"{k}-NN accuracy in the 2-D view": embed[f"d{d}"]["view_knn_accuracy"]} for d in dims])
+                           f"{k}-NN accuracy in the 2-D view": embed[f"d{d}"]["view_knn_accuracy"],
+                           "digit kept by reconstructions": embed[f"d{d}"]["recon_digit_kept"]} for d in dims])
     return latex_table(frame, {c: ".3f" for c in frame.columns[1:]})
 
 
-def reproducibility_table(train: Mapping[int, Mapping[str, Any]], models: Mapping[int, Path],
+def reproducibility_table(runs: Mapping[str, Mapping[str, Any]], models: Mapping[str, Path],
                           seconds: Mapping[str, float]) -> str:
-    rows = [{"stage": stage, "wall s": s, "precision": "", "device": "", "model md5": ""}
-            for stage, s in seconds.items()]
-    for row in rows:
-        if row["stage"].startswith("train-d"):
-            d = int(row["stage"].removeprefix("train-d"))
-            native = "native bf16" if train[d]["native_bf16"] else "no native bf16"
-            row |= {"precision": train[d]["precision"], "device": f"{train[d]['device']} ({native})",
-                    "model md5": file_md5(models[d])}
+    """One row per stage: its wall time, and for a stage that trains (a key of ``runs``, its metrics) the
+    precision and device it trained on, and for one that writes a model (a key of ``models``) the model's md5."""
+    rows = []
+    for stage, s in seconds.items():
+        row = {"stage": stage, "wall s": s, "precision": "", "device": "", "model md5": ""}
+        if stage in runs:
+            native = "native bf16" if runs[stage]["native_bf16"] else "no native bf16"
+            row |= {"precision": runs[stage]["precision"], "device": f"{runs[stage]['device']} ({native})"}
+        if stage in models:
+            row["model md5"] = file_md5(models[stage])
+        rows.append(row)
     return latex_table(pd.DataFrame(rows), {"wall s": ".0f"})
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 # The end of a run that convergence is judged on (a share of its epochs), and the fall of the validation
-# loss over it, in nats, below which a run counts as settled: the rule for this study.
+# loss over it, in nats, below which a run counts as settled. The report states both beside its verdicts.
 CONVERGENCE_FRACTION = 0.2
 SETTLED_FALL = 0.3
 
