@@ -27,8 +27,10 @@ COLUMNS = {  # metrics key -> heading
     "train_seconds": "train s",
     "knn_accuracy": "k-NN acc.",
     "silhouette": "silhouette",
+    "recon_digit_kept": "recon. keeps digit",
 }
-DECIMALS = {"active_units": 0, "best_epoch": 0, "train_seconds": 0, "knn_accuracy": 3, "silhouette": 3}
+DECIMALS = {"active_units": 0, "best_epoch": 0, "train_seconds": 0, "knn_accuracy": 3, "silhouette": 3,
+            "recon_digit_kept": 3}
 
 
 def results(metrics_dir: Path) -> pd.DataFrame:

@@ -69,6 +69,7 @@ CODE_EDITS = {
     "vae/provenance.py": {"report"},
     "report/report.tex": {"report"},
     "report/results.tex": {"report"},  # an output of the report stage, not a source
+    ".dvc/plots.html": set(),  # the page template of `dvc plots show`: no stage runs it
     # Docstring-only package markers, left out of the deps.
     "stages/__init__.py": set(),
     "vae/__init__.py": set(),
@@ -136,8 +137,13 @@ def test_param_change_marks_exactly_the_stages_that_read_it(pipeline: Path, bloc
         git(pipeline, "checkout", "params.yaml")
 
 
+# Every kind of source file in the repository, and a comment in its language.
+SOURCES = ("*.py", "*.tex", "*.html")
+COMMENTS = {".py": b"\n# an edit\n", ".tex": b"\n% an edit\n", ".html": b"\n<!-- an edit -->\n"}
+
+
 def test_code_edit_table_covers_every_source_file() -> None:
-    tracked = run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "*.py", "*.tex"], ROOT).stdout
+    tracked = run(["git", "ls-files", "--cached", "--others", "--exclude-standard", *SOURCES], ROOT).stdout
     outside_the_pipeline = ("tests/", "bench/", "scripts/")
     assert {p for p in tracked.split() if not p.startswith(outside_the_pipeline)} == set(CODE_EDITS)
 
@@ -145,13 +151,12 @@ def test_code_edit_table_covers_every_source_file() -> None:
 def test_code_edit_marks_exactly_the_stages_in_the_table(pipeline_copy: Path) -> None:
     """Append a comment to every source file in turn and ask DVC which stages went stale; files outside
     the pipeline (tests, the benchmark, scripts) must make none stale."""
-    tracked = run(["git", "ls-files", "*.py", "*.tex"], pipeline_copy).stdout.split()
+    tracked = run(["git", "ls-files", *SOURCES], pipeline_copy).stdout.split()
     found = {}
     for path in tracked:
         original = (pipeline_copy / path).read_bytes()
         try:
-            (pipeline_copy / path).write_bytes(original + b"\n% an edit\n" if path.endswith(".tex")
-                                               else original + b"\n# an edit\n")
+            (pipeline_copy / path).write_bytes(original + COMMENTS[Path(path).suffix])
             found[path] = stale_stages(pipeline_copy)
         finally:
             (pipeline_copy / path).write_bytes(original)

@@ -10,7 +10,7 @@ import torch
 from conftest import ROOT
 from torch.distributions import Normal
 
-from vae import data, mnist
+from vae import data, likelihood, mnist
 from vae.evaluate import elbo_terms, importance_weighted_nll, split_tensors
 from vae.likelihood import binary_entropy_floor, exact_nll, prior_grid
 from vae.loss import reconstruction_nll
@@ -70,6 +70,14 @@ def test_quadrature_has_converged(trained_d1: tuple[VAE, torch.Tensor]) -> None:
     model, x = trained_d1
     fine, coarse = (float(exact_nll(model, x, points, 6.0).mean()) for points in (4000, 2000))
     assert abs(fine - coarse) < 0.01  # halving the grid spacing moves it by less than a hundredth of a nat
+
+
+def test_the_grid_in_blocks_sums_to_the_grid_in_one(trained_d1: tuple[VAE, torch.Tensor],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    model, x = trained_d1
+    whole = exact_nll(model, x, 4000, 6.0)  # one block: 4000 points fit in GRID_POINTS_PER_CHUNK
+    monkeypatch.setattr(likelihood, "GRID_POINTS_PER_CHUNK", 333)  # 13 blocks, the last a short one
+    assert torch.allclose(exact_nll(model, x, 4000, 6.0), whole, atol=1e-4)
 
 
 def test_every_estimate_bounds_the_exact_likelihood(trained_d1: tuple[VAE, torch.Tensor]) -> None:

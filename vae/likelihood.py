@@ -14,7 +14,10 @@ import torch
 from vae.loss import reconstruction_nll
 from vae.model import VAE
 
-IMAGES_PER_CHUNK = 500  # rows of the (images x grid points) log-likelihood matrix held at once
+# The (images x grid points) log-likelihood matrix is built in blocks: the whole of it, for the test set
+# and a d = 2 grid, would take gigabytes; one block takes tens of megabytes.
+IMAGES_PER_CHUNK = 500
+GRID_POINTS_PER_CHUNK = 10_000
 
 
 def prior_grid(latent_dim: int, points: int, limit: float) -> tuple[torch.Tensor, torch.Tensor]:
@@ -32,13 +35,16 @@ def exact_nll(model: VAE, x: torch.Tensor, points: int, limit: float) -> torch.T
     """-log p(x) per image of ``x``, by the midpoint rule on a grid of ``points`` per latent axis."""
     model.eval()
     z, log_mass = prior_grid(model.config.latent_dim, points, limit)
-    logits = model.decode(z.to(x.device))  # (grid points, pixels)
-    # log p(x|z) = sum_i x_i l_i - softplus(l_i): one matrix product against every image at once.
-    softplus_sums = reconstruction_nll(logits, torch.zeros_like(logits))
-    log_mass = log_mass.float().to(x.device)
-    nll = [-torch.logsumexp(batch @ logits.T - softplus_sums + log_mass, dim=1)
-           for batch in x.split(IMAGES_PER_CHUNK)]
-    return torch.cat(nll).double()
+    log_px = torch.full((len(x),), -math.inf, device=x.device)
+    for z_block, mass_block in zip(z.split(GRID_POINTS_PER_CHUNK), log_mass.split(GRID_POINTS_PER_CHUNK)):
+        logits = model.decode(z_block.to(x.device))  # (grid points, pixels)
+        # log p(x|z) = sum_i x_i l_i - softplus(l_i): one matrix product against every image at once.
+        softplus_sums = reconstruction_nll(logits, torch.zeros_like(logits))
+        mass = mass_block.float().to(x.device)
+        block = torch.cat([torch.logsumexp(batch @ logits.T - softplus_sums + mass, dim=1)
+                           for batch in x.split(IMAGES_PER_CHUNK)])
+        log_px = torch.logaddexp(log_px, block)  # the sum over grid blocks, in log space
+    return -log_px.double()
 
 
 def binary_entropy_floor(x: torch.Tensor) -> float:
