@@ -110,10 +110,13 @@ def test_reconstruction_sentence_compares_with_the_images_themselves() -> None:
              "d64": {"recon_digit_kept": 0.95}}
     text = findings.reconstructions(embed, [1, 2, 64], 5, 2000)
     assert ("names the digit of 96\\% of the first 2,000 test images, and of their reconstructions 41\\% at $d = 1$, "
-            "62\\% at $d = 2$ and 95\\% at $d = 64$: the share rises with $d$, and at $d = 64$ it is 1.0 points "
-            "below") in text
-    embed["d64"]["recon_digit_kept"] = 0.97
-    assert "at $d = 64$ it is 1.0 points above that of the images themselves" in findings.reconstructions(
+            "62\\% at $d = 2$ and 95\\% at $d = 64$: the share rises with $d$, and at $d = 64$ it is 1 point "
+            "below the images themselves.") in text
+    embed["d64"]["recon_digit_kept"] = 0.98
+    assert "at $d = 64$ it is 2 points above the images themselves." in findings.reconstructions(
+        embed, [1, 2, 64], 5, 2000)
+    embed["d64"]["recon_digit_kept"] = 0.9615  # shown as 96%, like the images
+    assert "at $d = 64$ it is the same share as for the images themselves." in findings.reconstructions(
         embed, [1, 2, 64], 5, 2000)
 
 

@@ -32,8 +32,8 @@ def image_grid(images: torch.Tensor, cols: int, title: str, path: Path) -> None:
     width = cols * 0.45
     fig, ax = plt.subplots(figsize=(width, grid.shape[0] / grid.shape[1] * width + 0.4))
     ax.imshow(1.0 - grid, cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
-    # A title in proportion to the grid, so that it reads the same at whatever width the grid is shown.
-    ax.set_title(title, fontsize=2.5 * width)
+    # Wide grids are shown shrunk: their title grows with them, up to the size of a heading.
+    ax.set_title(title, fontsize=min(2.5 * width, 14))
     ax.axis("off")
     _save(fig, path)
 

@@ -149,11 +149,13 @@ def reconstructions(embed: Mapping[str, Any], dims: Sequence[int], k: int, image
     kept = [(d, embed[f"d{d}"]["recon_digit_kept"]) for d in dims]
     ceiling = embed["pixel_knn_accuracy"]
     top, share = kept[-1]
+    gap = round(100 * share) - round(100 * ceiling)  # in the whole percentage points the sentence shows
+    against = ("the same share as for the images themselves" if gap == 0 else
+               f"{abs(gap)} point{'s' * (abs(gap) > 1)} {'below' if gap < 0 else 'above'} the images themselves")
     return (f"A {k}-nearest-neighbour classifier on pixels, fit on the training images, names the digit of "
             f"{percent(ceiling)} of the first {images:,} test images, and of their reconstructions "
             f"{listing([f'{percent(v)} at $d = {d}$' for d, v in kept])}: the share {trend([v for _, v in kept])} "
-            f"with $d$, and at $d = {top}$ it is {abs(ceiling - share) * 100:.1f} points "
-            f"{'below' if share < ceiling else 'above'} that of the images themselves.")
+            f"with $d$, and at $d = {top}$ it is {against}.")
 
 
 def samples(embed: Mapping[str, Any], dims: Sequence[int], images: int) -> str:
