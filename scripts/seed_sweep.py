@@ -1,6 +1,6 @@
 """The seed sweep behind the report's equal-footing table: every latent dimension trained with the recipe of
 each given train block at one budget of epochs, from several seeds, by the train stage itself. The results
-go to one CSV that the report stage reads (a dependency of it in dvc.yaml).
+go to one CSV that the figures and report stages read (a dependency of both in dvc.yaml).
 
     python scripts/seed_sweep.py    # make seeds: the recipes of train-d2 and train-d64, both at train-d2's
                                     # epochs, for d = 1, 2, 64 from seeds 101-103

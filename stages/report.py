@@ -116,7 +116,8 @@ if __name__ == "__main__":
     ap = cli.parser("report", __doc__)
     ap.add_argument("--dims", type=int, nargs="+", required=True, help="latent dimensions of the trained models")
     ap.add_argument("--metrics", type=Path, required=True, help="directory of the stages' metrics JSON")
-    ap.add_argument("--plots", type=Path, required=True, help="directory of the train stages' loss-d<d>.csv")
+    ap.add_argument("--plots", type=Path, required=True,
+                    help="directory of the train stages' loss-d<d>.csv and embed's embed-d<d>.csv")
     ap.add_argument("--seed-sweep", type=Path, required=True, help="runs of scripts/seed_sweep.py (CSV)")
     ap.add_argument("--models", type=Path, required=True, help="directory holding vae-d<d>.pt (their md5 is listed)")
     ap.add_argument("--tex", type=Path, required=True, help="the hand-written LaTeX template")

@@ -76,6 +76,7 @@ def test_latent_structure_reads_the_silhouette_against_the_no_structure_line() -
     # Every silhouette below 0.25: no d is called the best clustered.
     assert ("silhouette of the digit classes is 0.083 at $d = 1$, 0.025 at $d = 2$ and 0.058 at $d = 64$: below "
             "0.25 at every $d$") in text and "highest" not in text
+    assert text.endswith("even at $d = 64$, where the classifier names the right digit for 97\\% of the test images.")
     flipped = {**EMBED, "d64": {**EMBED["d64"], "silhouette": 0.4, "knn_accuracy": 0.5}}
     text = findings.latent_structure(flipped, [1, 2, 64], 5)
     assert "it does not move monotonically with $d$" in text and "highest at $d = 64$, not at $d = 2$" in text
@@ -85,24 +86,33 @@ def test_latent_structure_reads_the_silhouette_against_the_no_structure_line() -
     assert findings.latent_structure(agreeing, [1, 2, 64], 5).endswith("highest at $d = 64$.")
 
 
+def test_article_reads_numbers_aloud() -> None:
+    assert [findings.article(n) for n in (1, 5, 8, 11, 18, 80, 100, 11_000, 110)] == [
+        "a", "a", "an", "an", "an", "an", "a", "an", "a"]
+
+
 def test_digit_order_follows_the_median_code_of_each_digit() -> None:
     view = pd.DataFrame({"x": [0.5, 0.7, -2.0, -1.8, 3.0, 1.0], "label": [4, 4, 7, 7, 0, 1]})
-    assert "in the order 7, 4, 1, 0, by the median code" in findings.digit_order(view)
-    assert "in the order 0, 1, 4, 7," in findings.digit_order(view.assign(x=-view["x"]))
+    assert "test images, as 7, 4, 1, 0 (Figure" in findings.digit_order(view)
+    assert "test images, as 0, 1, 4, 7 (Figure" in findings.digit_order(view.assign(x=-view["x"]))
 
 
 def test_digit_confusions_name_the_best_and_worst_digit_and_the_commonest_mistake() -> None:
     # Four 3s (one taken for a 5), two 5s (both right), two 8s (one taken for a 3).
     view = pd.DataFrame({"label": [3, 3, 3, 3, 5, 5, 8, 8], "predicted": [3, 3, 3, 5, 5, 5, 8, 3]})
     text = findings.digit_confusions({2: view})
-    assert text == ("Digit by digit, the classifier on latent means differs: at $d = 2$ it finds a 5 most often "
-                    "(100\\%) and a 8 least often (50\\%), and its commonest mistake takes a 3 for a 5 (25\\% of "
-                    "the 3s).")
+    assert text == ("Digit by digit, the classifier on latent means does unevenly: at $d = 2$ it finds a 5 most "
+                    "often (100\\%) and an 8 least often (50\\%), and its commonest mistake takes a 3 for a 5 "
+                    "(25\\% of the 3s).")
     # A second 8 taken for a 3 makes that the commonest mistake.
     more = pd.concat([view, pd.DataFrame({"label": [8], "predicted": [3]})], ignore_index=True)
-    assert "takes a 8 for a 3 (67\\% of the 8s)" in findings.digit_confusions({2: more})
+    assert "takes an 8 for a 3 (67\\% of the 8s)" in findings.digit_confusions({2: more})
     perfect = view.assign(predicted=view["label"])
-    assert findings.digit_confusions({64: perfect}).endswith("and never takes one digit for another.")
+    assert findings.digit_confusions({64: perfect}).endswith(
+        "at $d = 64$ it finds every digit equally often (100\\%), and never takes one digit for another.")
+    # A mistake made on fewer than one in a hundred images is not shown as 0%.
+    rare = pd.DataFrame({"label": [3] * 400, "predicted": [5] + [3] * 399})
+    assert "takes a 3 for a 5 (0.2\\% of the 3s)" in findings.digit_confusions({64: rare})
 
 
 def test_reconstruction_sentence_compares_with_the_images_themselves() -> None:
@@ -110,8 +120,11 @@ def test_reconstruction_sentence_compares_with_the_images_themselves() -> None:
              "d64": {"recon_digit_kept": 0.95}}
     text = findings.reconstructions(embed, [1, 2, 64], 5, 2000)
     assert ("names the digit of 96\\% of the first 2,000 test images, and of their reconstructions 41\\% at $d = 1$, "
-            "62\\% at $d = 2$ and 95\\% at $d = 64$: the share rises with $d$, and at $d = 64$ it is 1 point "
+            "62\\% at $d = 2$ and 95\\% at $d = 64$: the share rises with $d$; at $d = 64$ it is 1 point "
             "below the images themselves.") in text
+    # One model has no trend; an 8-NN judge takes "an".
+    one = findings.reconstructions({**embed, "d64": {"recon_digit_kept": 0.95}}, [64], 8, 2000)
+    assert one.startswith("An 8-nearest-neighbour") and "with $d$" not in one
     embed["d64"]["recon_digit_kept"] = 0.98
     assert "at $d = 64$ it is 2 points above the images themselves." in findings.reconstructions(
         embed, [1, 2, 64], 5, 2000)

@@ -1,4 +1,4 @@
-"""scripts/seed_sweep.py: every recipe and seed trained by the train stage, resumable, read by the report."""
+"""scripts/seed_sweep.py: every recipe and seed trained by the train stage, resumable, read by figures and report."""
 
 from __future__ import annotations
 
@@ -34,8 +34,9 @@ def test_seed_sweep_trains_each_recipe_and_seed_resumes_and_feeds_the_report(pip
     # Done runs are kept, not retrained.
     assert sweep(repo, "--params", "fast.yaml").count("already in") == 6
 
-    # The report reads the sweep: editing it reruns the report alone, whose tables and sentences follow it.
-    assert stages_run(repo) == {"report"}
+    # The figures (loss against d, with the sweep's spread) and the report read the sweep: editing it reruns
+    # those two alone, and the report's tables and sentences follow it.
+    assert stages_run(repo) == {"figures", "report"}
     results = (repo / "report/results.tex").read_text()
     mean = runs.query("latent_dim == 2")["test_loss"].mean()
     assert f"{mean:.2f} $\\pm$" in results

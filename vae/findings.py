@@ -29,7 +29,19 @@ def series(values: Sequence[tuple[int, float]], fmt: str) -> str:
 
 
 def percent(share: float) -> str:
-    return f"{100 * share:.0f}\\%"
+    """A share as a LaTeX percentage: whole points, or one decimal below one percent so that it is not 0."""
+    return f"{100 * share:.1f}\\%" if 0 < share < 0.01 else f"{100 * share:.0f}\\%"
+
+
+def article(number: int) -> str:
+    """'a' or 'an' before a number as it is read aloud: an 8, an 11, an 18, an 80, a 1."""
+    text = str(number)
+    return "an" if text.startswith("8") or (len(text) in (2, 5) and text[:2] in ("11", "18")) else "a"
+
+
+def with_d(values: Sequence[float]) -> str:
+    """': it rises with $d$' and the like; nothing for a single model, which has no trend."""
+    return f": it {trend(values)} with $d$" if len(values) > 1 else ""
 
 
 def trend(values: Sequence[float]) -> str:
@@ -100,16 +112,17 @@ def latent_structure(embed: Mapping[str, Mapping[str, Any]], dims: Sequence[int]
     knn = [(d, embed[f"d{d}"]["knn_accuracy"]) for d in dims]
     view = [(d, embed[f"d{d}"]["view_knn_accuracy"]) for d in dims]
     silhouette = [(d, embed[f"d{d}"]["silhouette"]) for d in dims]
-    text = (f"A {k}-nearest-neighbour classifier on the latent means finds the digit with accuracy "
-            f"{series(knn, '.3f')}: it {trend([a for _, a in knn])} with $d$. Inside the 2-D views the same "
+    text = (f"{article(k).capitalize()} {k}-nearest-neighbour classifier on the latent means finds the digit with "
+            f"accuracy {series(knn, '.3f')}{with_d([a for _, a in knn])}. Inside the 2-D views the same "
             f"classifier scores {series(view, '.3f')}. The silhouette of the digit classes is "
             f"{series(silhouette, '.3f')}")
+    best_knn = max(knn, key=lambda item: item[1])
     if all(value < NO_STRUCTURE_SILHOUETTE for _, value in silhouette):
         return (f"{text}: below {NO_STRUCTURE_SILHOUETTE} at every $d$, which \\citet{{kaufman1990}} read as no "
                 "substantial cluster structure. In Euclidean distance the digits are not compact clusters with gaps "
-                "between them, even where a classifier tells them apart and a t-SNE view draws them apart.")
+                f"between them, even at $d = {best_knn[0]}$, where the classifier names the right digit for "
+                f"{percent(best_knn[1])} of the test images.")
     best = max(silhouette, key=lambda item: item[1])
-    best_knn = max(knn, key=lambda item: item[1])
     caveat = (f", not at $d = {best_knn[0]}$ where the classifier does best: digits that a classifier separates need "
               "not form compact, well-separated clusters" if best[0] != best_knn[0] else "")
     return f"{text}, highest at $d = {best[0]}${caveat}."
@@ -118,8 +131,8 @@ def latent_structure(embed: Mapping[str, Mapping[str, Any]], dims: Sequence[int]
 def digit_order(view: pd.DataFrame) -> str:
     """The order of the digits along a one-dimensional latent space (``view``: embed's CSV for d = 1)."""
     medians = view.groupby("label")["x"].median().sort_values()
-    return (f"Along its one latent dimension the $d = 1$ model lays the digits out in the order "
-            f"{', '.join(str(digit) for digit in medians.index)}, by the median code of each digit's test images "
+    return (f"Along its one latent dimension the $d = 1$ model orders the digits, by the median code of each "
+            f"digit's test images, as {', '.join(str(digit) for digit in medians.index)} "
             "(Figure~\\ref{fig:traversal} decodes that line).")
 
 
@@ -131,31 +144,33 @@ def digit_confusions(views: Mapping[int, pd.DataFrame]) -> str:
         right = view["label"] == view["predicted"]
         found = right.groupby(view["label"]).mean()
         best, worst = found.idxmax(), found.idxmin()
-        part = (f"at $d = {d}$ it finds a {best} most often ({percent(found[best])}) and a {worst} least often "
-                f"({percent(found[worst])})")
+        part = (f"at $d = {d}$ it finds every digit equally often ({percent(found[best])})"
+                if found[best] == found[worst] else
+                f"at $d = {d}$ it finds {article(best)} {best} most often ({percent(found[best])}) and "
+                f"{article(worst)} {worst} least often ({percent(found[worst])})")
         mistakes = view[~right].groupby(["label", "predicted"]).size().reset_index(name="count")
         if mistakes.empty:
             parts.append(f"{part}, and never takes one digit for another")
             continue
         top = mistakes.sort_values(["count", "label", "predicted"], ascending=[False, True, True]).iloc[0]
         share = top["count"] / (view["label"] == top["label"]).sum()
-        parts.append(f"{part}, and its commonest mistake takes a {top['label']} for a {top['predicted']} "
-                     f"({percent(share)} of the {top['label']}s)")
-    return f"Digit by digit, the classifier on latent means differs: {'; '.join(parts)}."
+        parts.append(f"{part}, and its commonest mistake takes {article(top['label'])} {top['label']} for "
+                     f"{article(top['predicted'])} {top['predicted']} ({percent(share)} of the {top['label']}s)")
+    return f"Digit by digit, the classifier on latent means does unevenly: {'; '.join(parts)}."
 
 
 def reconstructions(embed: Mapping[str, Any], dims: Sequence[int], k: int, images: int) -> str:
     """Whether reconstructions keep the digit of their image, against how often the judge is right at all."""
-    kept = [(d, embed[f"d{d}"]["recon_digit_kept"]) for d in dims]
+    kept = [(d, embed[f"d{d}"]["recon_digit_kept"]) for d in sorted(dims)]
     ceiling = embed["pixel_knn_accuracy"]
-    top, share = kept[-1]
+    top, share = kept[-1]  # the largest d
     gap = round(100 * share) - round(100 * ceiling)  # in the whole percentage points the sentence shows
     against = ("the same share as for the images themselves" if gap == 0 else
                f"{abs(gap)} point{'s' * (abs(gap) > 1)} {'below' if gap < 0 else 'above'} the images themselves")
-    return (f"A {k}-nearest-neighbour classifier on pixels, fit on the training images, names the digit of "
-            f"{percent(ceiling)} of the first {images:,} test images, and of their reconstructions "
-            f"{listing([f'{percent(v)} at $d = {d}$' for d, v in kept])}: the share {trend([v for _, v in kept])} "
-            f"with $d$, and at $d = {top}$ it is {against}.")
+    return (f"{article(k).capitalize()} {k}-nearest-neighbour classifier on pixels, fit on the training images, "
+            f"names the digit of {percent(ceiling)} of the first {images:,} test images, and of their "
+            f"reconstructions {listing([f'{percent(v)} at $d = {d}$' for d, v in kept])}"
+            f"{with_d([v for _, v in kept]).replace('it', 'the share', 1)}; at $d = {top}$ it is {against}.")
 
 
 def samples(embed: Mapping[str, Any], dims: Sequence[int], images: int) -> str:

@@ -1,5 +1,5 @@
-"""The seed sweep's CSV (written by scripts/seed_sweep.py, read by the report): its columns, and the runs
-read back as a complete grid of recipes, latent dimensions and seeds."""
+"""The seed sweep's CSV (written by scripts/seed_sweep.py, read by the figures and report stages): its columns,
+and the runs read back as a complete grid of recipes, latent dimensions and seeds."""
 
 from __future__ import annotations
 
