@@ -55,7 +55,8 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
     x = split_tensors(splits, torch.device("cpu"))
     train_labels, test_labels = splits["train"].labels, splits["test"].labels
     n, k = p["decoded_images"], p["knn_k"]
-    metrics, decoded = {}, {"test": x["test"][:n]}
+    judged, judged_labels = x["test"][:n], test_labels[:n]  # the test images whose reconstructions are judged
+    metrics, decoded = {}, {"test": judged}
     for d in progress(args.dims, desc="embed", unit="model"):
         vae = checkpoints.load_current(args.models, d, all_params)
         train_means, test_means = (latent_means(vae, x[s]).numpy() for s in ("train", "test"))
@@ -70,17 +71,17 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
             # The same classifier inside the 2-D view (leave-one-out on the test set): what the picture keeps.
             "view_knn_accuracy": round(embedding.leave_one_out_knn_accuracy(view, test_labels, k), 4),
         }
-        decoded |= {f"recon d{d}": sampling.reconstruct(vae, x["test"][:n]).reshape(n, -1),
+        decoded |= {f"recon d{d}": sampling.reconstruct(vae, judged).reshape(n, -1),
                     f"samples d{d}": sampling.sample_prior(vae, n, p["seed"]).reshape(n, -1)}
     # One pass of the pixel classifier over every decoded image: it compares the training images with each.
     shown = dict(zip(decoded, np.split(embedding.knn_predict(x["train"].numpy(), train_labels,
                                                              torch.cat(list(decoded.values())).numpy(), k),
                                        len(decoded))))
-    metrics["pixel_knn_accuracy"] = round(float((shown["test"] == test_labels[:n]).mean()), 4)
+    metrics["pixel_knn_accuracy"] = round(float((shown["test"] == judged_labels).mean()), 4)
     for d in args.dims:
         metrics[f"d{d}"] |= {
             # Share of reconstructions the pixel classifier gives the digit of the image they came from.
-            "recon_digit_kept": round(float((shown[f"recon d{d}"] == test_labels[:n]).mean()), 4),
+            "recon_digit_kept": round(float((shown[f"recon d{d}"] == judged_labels).mean()), 4),
             "sample_digit_shares": [round(s, 4) for s in embedding.digit_shares(shown[f"samples d{d}"])],
         }
         log.info("d=%d: %s", d, metrics[f"d{d}"])

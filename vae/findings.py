@@ -39,9 +39,9 @@ def article(number: int) -> str:
     return "an" if text.startswith("8") or (len(text) in (2, 5) and text[:2] in ("11", "18")) else "a"
 
 
-def with_d(values: Sequence[float]) -> str:
+def with_d(values: Sequence[float], subject: str = "it") -> str:
     """': it rises with $d$' and the like; nothing for a single model, which has no trend."""
-    return f": it {trend(values)} with $d$" if len(values) > 1 else ""
+    return f": {subject} {trend(values)} with $d$" if len(values) > 1 else ""
 
 
 def trend(values: Sequence[float]) -> str:
@@ -170,7 +170,7 @@ def reconstructions(embed: Mapping[str, Any], dims: Sequence[int], k: int, image
     return (f"{article(k).capitalize()} {k}-nearest-neighbour classifier on pixels, fit on the training images, "
             f"names the digit of {percent(ceiling)} of the first {images:,} test images, and of their "
             f"reconstructions {listing([f'{percent(v)} at $d = {d}$' for d, v in kept])}"
-            f"{with_d([v for _, v in kept]).replace('it', 'the share', 1)}; at $d = {top}$ it is {against}.")
+            f"{with_d([v for _, v in kept], 'the share')}; at $d = {top}$ it is {against}.")
 
 
 def samples(embed: Mapping[str, Any], dims: Sequence[int], images: int) -> str:
