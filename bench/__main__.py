@@ -27,10 +27,11 @@ import torch
 
 from bench import loops, pipeline, reference
 from stages import embed, params, train
-from vae import data, embedding, hardware, model
+from study import embedding
+from vae import data, hardware, model
 from vae.evaluate import latent_means, split_tensors, to_float_images
 from vae.model import ModelConfig
-from vae.provenance import git_commit
+from study.provenance import git_commit
 from vae.train import PRECISION_DTYPES, PRECISIONS, TrainConfig
 
 log = logging.getLogger("bench")

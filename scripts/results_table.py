@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # before the project's imports, for a script run by path
-from vae import sweep
+from study import sweep
 
 COLUMNS = {  # metrics key -> heading
     "best_val_loss": "val loss (min)",

@@ -8,21 +8,23 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from stages import cli, params
-from stages.params import boolean, choice, int_list, integer, positive_number
+from stages import cli, params, train
+from stages.params import int_list, integer, positive_number
 from vae import data, hardware, model
 from vae.evaluate import elbo_terms, split_tensors
-from vae.train import DEVICES, PRECISIONS, TrainConfig, fit, resolve_device
+from vae.train import TrainConfig, fit, resolve_device
 
 log = logging.getLogger(__name__)
 
 
+BLOCK = {"hidden": int_list(1), "batch_size": integer(1), "lr": positive_number()}
+
+
 def schema(dims: list[int]) -> params.Schema:
-    """The baseline block, the device, and the epochs and seed of each model a baseline is compared with."""
-    compared = {f"train-d{d}.{key}": integer(lo) for d in dims for key, lo in (("epochs", 1), ("seed", 0))}
-    return {"baseline": {"hidden": int_list(1), "batch_size": integer(1), "lr": positive_number()},
-            "train.device": choice(*DEVICES), "train.compile": boolean(), "train.precision": choice("auto", *PRECISIONS),
-            **compared}
+    """The baseline block, the speed settings, and the epochs and seed of each model a baseline is compared with."""
+    compared = {f"train-d{d}.{key}": train.BLOCK[key] for d in dims for key in ("epochs", "seed")}
+    speed = {key: train.SHARED[key] for key in ("device", "compile", "precision")}
+    return {"baseline": BLOCK, **params.keys("train", speed), **compared}
 
 
 def main(args: argparse.Namespace) -> dict[str, Any]:

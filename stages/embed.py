@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,9 @@ import numpy as np
 import torch
 
 from stages import checkpoints, cli, params
-from stages.params import choice, integer, positive_number
-from vae import data, embedding, sampling
+from stages.params import choice, integer, positive_number, seed
+from study import embedding
+from vae import data, sampling
 from vae.evaluate import latent_means, split_tensors
 from vae.io import write_csv
 from vae.progress import progress
@@ -25,14 +27,14 @@ SCHEMA = {"embed": {
     "knn_k": integer(1),
     "tsne_perplexity": positive_number(),
     "tsne_method": choice(*embedding.TSNE_METHODS),
-    "seed": integer(0),
+    "seed": seed(),
     "decoded_images": integer(1),
 }}
 
 
-def check_sizes(p: dict, splits: dict[str, data.Split], source: Path) -> None:
-    """The neighbour counts must fit the prepared data (data.train_size, data.test_size)."""
-    n_train, n_test = len(splits["train"].labels), len(splits["test"].labels)
+def check_sizes(p: Mapping[str, Any], n_train: int, n_test: int, source: Path | str) -> None:
+    """The neighbour counts must fit the data: ``n_train`` training and ``n_test`` test images, as
+    data.train_size and data.test_size ask for (stage check-params) or as prepare-data wrote them."""
     if p["knn_k"] > n_train:
         raise params.ParamError(f"{source}: embed.knn_k = {p['knn_k']}: expected at most the {n_train} prepared "
                                 "training images (data.train_size), the neighbours to choose from")
@@ -51,7 +53,7 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
     all_params = params.read(args.params)
     p = params.validate(all_params, SCHEMA, str(args.params))["embed"]
     splits = data.load_prepared(args.data)
-    check_sizes(p, splits, args.params)
+    check_sizes(p, len(splits["train"].labels), len(splits["test"].labels), args.params)
     x = split_tensors(splits, torch.device("cpu"))
     train_labels, test_labels = splits["train"].labels, splits["test"].labels
     n, k = p["decoded_images"], p["knn_k"]

@@ -1,11 +1,11 @@
 """Stage figures: every PNG of the study, drawn from what the other stages saved (models, loss CSVs,
-embedding CSVs), so that changing how a figure looks reruns this stage and the report, never training."""
+embedding CSVs, the sweep's table), so that changing how a figure looks reruns this stage and the report, never
+training."""
 
 from __future__ import annotations
 
 import argparse
 import logging
-import math
 from pathlib import Path
 from typing import Any
 
@@ -13,16 +13,55 @@ import pandas as pd
 import torch
 
 from stages import checkpoints, cli, params
-from stages.params import integer
-from vae import data, figures
-from vae import sweep as seed_sweep
+from stages.params import seed
+from study import figures, sweep
+from study.model_figures import write_model_figures
+from study.sweep import Sweep
+from vae import data
 from vae.evaluate import to_float_images
 from vae.io import read_json, require
-from vae.model_figures import write_model_figures
 
 log = logging.getLogger(__name__)
 
-SCHEMA = {"figures": {"seed": integer(0)}}  # of the prior samples drawn
+SCHEMA = {"figures": {"seed": seed()}}  # of the prior samples drawn
+
+
+def sweep_series(cells: Sweep, measure: str, label: str, style: str = "-") -> list[figures.Series]:
+    """One series per recipe of the sweep: the mean of ``measure`` over seeds against d, with its spread."""
+    series = []
+    for colour, recipe in enumerate(cells.recipes):
+        curve = cells.curve(recipe, measure)
+        series.append(figures.Series(f"{label}, recipe of {recipe}", {d: s.mean for d, s in curve.items()},
+                                     {d: s.std for d, s in curve.items() if s.known} or None, colour, style))
+    return series
+
+
+def draw_against_d(dims: list[int], train: dict[int, dict[str, Any]], exact: dict[str, Any], cells: Sweep,
+                   plots: Path) -> list[Path]:
+    """The main models' loss against d beside the sweep's, and the sweep's curves over d; returns the files."""
+    main = [figures.Series("negative ELBO, main models", {d: train[d]["test_loss"] for d in dims}, colour=2),
+            figures.Series("$-\\log p(x)$, importance-weighted", {d: train[d]["test_nll_iw"] for d in dims}, colour=3),
+            # Only where quadrature over z is within reach.
+            figures.Series("$-\\log p(x)$, exact", {d: exact[f"d{d}"]["test_nll_exact"] for d in dims
+                                                    if f"d{d}" in exact}, colour=4)]
+    drawn = {
+        "loss-vs-d.png": [figures.Panel("test loss against the latent dimension", "nats per image (test set)",
+                                        main + sweep_series(cells, "test_loss", "sweep, negative ELBO", "--"))],
+        "sweep-likelihood.png": [
+            figures.Panel("test loss", "nats per image", sweep_series(cells, "test_loss", "negative ELBO")
+                          + sweep_series(cells, "test_nll_iw", "$-\\log p(x)$, IW", "--")),
+            figures.Panel("reconstruction term", "nats per image", sweep_series(cells, "test_recon", "reconstruction")),
+            figures.Panel("KL term", "nats per image", sweep_series(cells, "test_kl", "KL"))],
+        "sweep-latent.png": [
+            figures.Panel("active units", "latent dimensions",
+                          [figures.Series("all $d$ active", {d: d for d in cells.dims}, style=":"),
+                           *sweep_series(cells, "active_units", "active units")]),
+            figures.Panel("digit accuracy on latent means", "$k$-NN accuracy (test set)",
+                          sweep_series(cells, "knn_accuracy", "$k$-NN accuracy"))],
+    }
+    for name, panels in drawn.items():
+        figures.against_d(panels, plots / name)
+    return [plots / name for name in drawn]
 
 
 def main(args: argparse.Namespace) -> dict[str, Any]:
@@ -31,18 +70,7 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
     x_test = to_float_images(torch.from_numpy(data.load_prepared(args.data)["test"].images))
     train = {d: read_json(args.stage_metrics / f"train-d{d}.json") for d in args.dims}
     exact = read_json(args.stage_metrics / "likelihood.json")
-    curves = {"negative ELBO": [train[d]["test_loss"] for d in args.dims],
-              "$-\\log p(x)$, importance-weighted": [train[d]["test_nll_iw"] for d in args.dims],
-              # Only where quadrature over z is within reach; the line stops there.
-              "$-\\log p(x)$, exact": [exact.get(f"d{d}", {}).get("test_nll_exact", math.nan) for d in args.dims]}
-    sweep = seed_sweep.read(args.seed_sweep, args.dims)
-    spread = {}
-    for name in sweep.recipes:
-        label = f"negative ELBO, seed sweep, {name}'s recipe: mean ± sd"
-        curves[label] = [sweep.spread[(name, d)].mean for d in args.dims]
-        spread[label] = [sweep.spread[(name, d)].std for d in args.dims]
-    written = [args.plots / "loss-vs-d.png"]
-    figures.loss_against_d(args.dims, curves, "test loss against the latent dimension", written[-1], spread)
+    written = draw_against_d(args.dims, train, exact, sweep.read(args.sweep), args.plots)
     for d in args.dims:
         loss = pd.read_csv(require(args.plots / f"loss-d{d}.csv"))
         written.append(args.plots / f"loss-d{d}.png")
@@ -69,6 +97,6 @@ if __name__ == "__main__":
                     help="directory holding train-d<d>.json and likelihood.json")
     ap.add_argument("--plots", type=Path, required=True,
                     help="directory holding loss-d<d>.csv and embed-d<d>.csv, and where the PNGs go")
-    ap.add_argument("--seed-sweep", type=Path, required=True, help="runs of scripts/seed_sweep.py (CSV)")
+    ap.add_argument("--sweep", type=Path, required=True, help="the sweep's cells, one row each (CSV, from sweep-summary)")
     ap.add_argument("--metrics", type=Path, required=True, help="metrics JSON")
     cli.run("figures", main, ap.parse_args())

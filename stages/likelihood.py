@@ -11,7 +11,7 @@ from typing import Any
 import torch
 
 from stages import checkpoints, cli, params
-from stages.params import int_list, integer, positive_number
+from stages.params import int_list, integer, positive_number, seed
 from vae import data
 from vae.evaluate import importance_weighted_nll, split_tensors
 from vae.likelihood import binary_entropy_floor, exact_nll
@@ -23,9 +23,10 @@ SCHEMA = {"likelihood": {
     "d1_grid_points": integer(2),
     "d2_grid_points": integer(2),
     "ladder_images": integer(1),
-    "ladder_samples": int_list(1),
-    "seed": integer(0),
+    "ladder_samples": int_list(1, distinct=True),
+    "seed": seed(),
 }}
+
 
 
 def main(args: argparse.Namespace) -> dict[str, Any]:

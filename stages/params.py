@@ -47,6 +47,12 @@ class Rule:
 # "block.key" -> the rule of that one key, where the stage reads one key of a block another stage owns.
 Schema = Mapping[str, Union[Rule, Mapping[str, Rule]]]
 Params = dict[str, dict[str, Any]]
+SEED_MAX = 2**32 - 1
+
+
+def keys(name: str, rules: Mapping[str, Rule]) -> Schema:
+    """``rules`` as single-key entries of block ``name``: for a stage that reads some keys of a block."""
+    return {f"{name}.{key}": rule for key, rule in rules.items()}
 
 
 def integer(lo: int, hi: int | None = None) -> Rule:
@@ -62,13 +68,31 @@ def choice(*options: str) -> Rule:
     return Rule("one of " + ", ".join(repr(o) for o in options), lambda v: v in options)
 
 
-def int_list(lo: int) -> Rule:
-    return Rule(f"a non-empty list of integers >= {lo}",
-                lambda v: isinstance(v, list) and len(v) > 0 and all(_is_int(x) and x >= lo for x in v))
+def int_list(lo: int, hi: int | None = None, distinct: bool = False) -> Rule:
+    bound = f"in [{lo}, {hi}]" if hi is not None else f">= {lo}"
+    return Rule(f"a non-empty list of {'distinct ' * distinct}integers {bound}",
+                lambda v: (isinstance(v, list) and len(v) > 0 and (not distinct or _distinct(v))
+                           and all(_is_int(x) and x >= lo and (hi is None or x <= hi) for x in v)))
+
+
+def seed() -> Rule:
+    """A random seed: torch and numpy take any of these."""
+    return integer(0, SEED_MAX)
+
+
+def name_list(pattern: str, what: str) -> Rule:
+    """A non-empty list of distinct strings, each matching ``pattern`` (``what`` says how they look)."""
+    return Rule(f"a non-empty list of distinct {what}",
+                lambda v: (isinstance(v, list) and len(v) > 0 and _distinct(v)
+                           and all(isinstance(x, str) and re.fullmatch(pattern, x) for x in v)))
 
 
 def boolean() -> Rule:
     return Rule("true or false", lambda v: isinstance(v, bool))
+
+
+def _distinct(values: list[Any]) -> bool:
+    return len({repr(x) for x in values}) == len(values)
 
 
 def _is_int(v: Any) -> bool:

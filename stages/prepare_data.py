@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from stages import cli, params
-from stages.params import choice, integer
+from stages.params import choice, integer, seed
 from vae import data, mnist
 
 log = logging.getLogger(__name__)
@@ -17,23 +18,23 @@ MNIST_TRAIN_IMAGES = 60_000
 MNIST_TEST_IMAGES = 10_000
 SCHEMA = {"data": {
     "val_size": integer(1, MNIST_TRAIN_IMAGES - 1),
-    "split_seed": integer(0),
+    "split_seed": seed(),
     "train_size": integer(1, MNIST_TRAIN_IMAGES - 1),
-    "test_size": integer(1, MNIST_TEST_IMAGES),
+    "test_size": integer(10, MNIST_TEST_IMAGES),  # fewer leave the digit classifiers of embed too few to judge
     "binarize": choice(*data.BINARIZATIONS),
 }}
 
 
-def load_params(path: Path) -> dict[str, Any]:
-    p = params.load(path, SCHEMA)["data"]
+def check(p: Mapping[str, Any], source: Path | str) -> None:
+    """Training and validation images are split from the same 60,000."""
     if p["train_size"] + p["val_size"] > MNIST_TRAIN_IMAGES:
-        raise params.ParamError(f"{path}: data.train_size + data.val_size = {p['train_size'] + p['val_size']}: "
+        raise params.ParamError(f"{source}: data.train_size + data.val_size = {p['train_size'] + p['val_size']}: "
                                 f"expected at most the {MNIST_TRAIN_IMAGES} MNIST training images")
-    return p
 
 
 def main(args: argparse.Namespace) -> dict[str, Any]:
-    p = load_params(args.params)
+    p = params.load(args.params, SCHEMA)["data"]
+    check(p, args.params)
     splits = mnist.prepare(args.raw, args.out, val_size=p["val_size"], seed=p["split_seed"],
                            train_size=p["train_size"], test_size=p["test_size"], binarize=p["binarize"])
     sizes = {name: len(split.labels) for name, split in splits.items()}

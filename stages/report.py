@@ -1,5 +1,5 @@
-"""Stage report: render report/results.tex (tables, and the sentences that state findings) from the metrics
-and params, and build report/report.pdf with latexmk."""
+"""Stage report: render report/results.tex (tables, and the sentences that state findings) from the metrics,
+the sweep's table and params, and build report/report.pdf with latexmk."""
 
 from __future__ import annotations
 
@@ -7,19 +7,21 @@ import argparse
 import importlib.metadata
 import logging
 import platform
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from stages import cli, params
 from stages.params import integer, positive_number
-from vae import findings, stats
-from vae import sweep as seed_sweep
+from study import findings, stats, sweep, sweep_findings
+from study.latex import compile_pdf, escape, write_results
+from study.provenance import code_md5, git_commit
+from study.tables import (baseline_recipe, baseline_table, convergence_table, differences_table, embed_table,
+                          ladder_table, params_table, recipe_table, reproducibility_table, results_table, steps_table,
+                          sweep_table)
 from vae.io import read_json, require
-from vae.provenance import git_commit
-from vae.report import (baseline_recipe, baseline_table, compile_pdf, convergence_table, differences_table,
-                        embed_table, escape, ladder_table, params_table, recipe_table, reproducibility_table,
-                        results_table, sweep_table, write_results)
 
 log = logging.getLogger(__name__)
 
@@ -27,15 +29,50 @@ log = logging.getLogger(__name__)
 # the other stages were validated by the stages that read them, which produced the metrics shown here.
 SCHEMA = {"report": {"reference_val_loss": positive_number(), "reference_latent_dim": integer(1)}}
 # The code whose uncommitted changes the report flags: what the pipeline runs.
-CODE_PATHS = ("stages", "vae", "dvc.yaml", "report/report.tex")
+CODE_PATHS = ("stages", "study", "vae", "dvc.yaml", "report/report.tex")
 # Stages whose wall time the report lists, each from its metrics file (the report cannot time itself).
-TIMED_STAGES = ("prepare-data", "train-d{d}", "baseline", "embed", "likelihood", "figures")
+TIMED_STAGES = ("prepare-data", "train-d{d}", "baseline", "embed", "likelihood", "sweep-summary", "figures")
+# The module a sweep cell runs: the report says whether the cells ran the code as it is now.
+CELL_MODULE = "stages.sweep"
+
+
+def check(p: Mapping[str, Any], dims: Sequence[int], source: Path | str) -> None:
+    """The reference figure is for one of the main models."""
+    if p["reference_latent_dim"] not in dims:
+        raise params.ParamError(f"{source}: report.reference_latent_dim = {p['reference_latent_dim']}: expected one "
+                                f"of the trained dims {list(dims)}")
+
+
+def sweep_macros(all_params: Mapping[str, Any], binarize: str, cells: sweep.Sweep) -> dict[str, str]:
+    """What the report says about the latent-dimension sweep."""
+    recipes = list(cells.recipes)
+    return {
+        "SweepTable": sweep_table(cells.spread(), recipes),
+        "SweepNoise": sweep_findings.noise(cells),
+        "RecipeFinding": sweep_findings.recipe_comparison(cells),
+        "SweepCurrency": sweep_findings.currency(all_params, binarize, code_md5(CELL_MODULE), cells),
+        "SweepEpochs": str(cells.epochs),
+        "SweepSeeds": str(len(cells.seeds)),
+        "SweepCells": str(len(cells.runs)),
+        "SweepMinutes": f"{cells.runs['stage_seconds'].sum() / 60:.0f}",
+        "SweepDims": ", ".join(map(str, cells.dims)),
+        "SweepKnnK": str(all_params["sweep"]["knn_k"]),
+        "FlatteningFinding": " ".join(sweep_findings.flattening(cells, name) for name in recipes),
+        "TradeFinding": " ".join(sweep_findings.trade(cells, name) for name in recipes),
+        "StepsTable": steps_table(cells),
+        "LiteratureFinding": sweep_findings.literature(cells),
+        "SweepActiveFinding": " ".join(sweep_findings.active_units(cells, name) for name in recipes),
+        "SweepKnnFinding": " ".join(sweep_findings.knn_accuracy(cells, name, all_params["sweep"]["knn_k"])
+                                    for name in recipes),
+        "AbstractSweep": sweep_findings.abstract(cells),
+    }
 
 
 def main(args: argparse.Namespace) -> None:
     all_params = params.read(args.params)
     p = params.validate(all_params, SCHEMA, str(args.params))["report"]
     dims = args.dims
+    check(p, dims, args.params)
     train = {d: read_json(args.metrics / f"train-d{d}.json") for d in dims}
     embed = read_json(args.metrics / "embed.json")
     baseline = read_json(args.metrics / "baseline.json")
@@ -43,23 +80,15 @@ def main(args: argparse.Namespace) -> None:
     views = {d: pd.read_csv(require(args.plots / f"embed-d{d}.csv")) for d in dims}
     sizes = read_json(args.metrics / "prepare-data.json")
     ref_dim = p["reference_latent_dim"]
-    if ref_dim not in train:
-        raise params.ParamError(f"{args.params}: report.reference_latent_dim = {ref_dim}: expected one of the trained "
-                                f"dims {dims}")
     stages = [s.format(d=d) for s in TIMED_STAGES for d in (dims if "{d}" in s else [None])]
     seconds = {stage: read_json(args.metrics / f"{stage}.json")["stage_seconds"] for stage in stages}
     recipes = {d: all_params[f"train-d{d}"] for d in dims}
     curves = {d: stats.convergence(pd.read_csv(require(args.plots / f"loss-d{d}.csv"))["val_loss"].tolist())
               for d in dims}
-    sweep = seed_sweep.read(args.seed_sweep, dims)
-    unknown = [name for name in sweep.recipes if name not in all_params]
-    if unknown:
-        raise params.ParamError(f"{args.seed_sweep} holds runs of recipe {', '.join(unknown)}, which {args.params} "
-                                f"has no block for; {seed_sweep.RERUN_HINT}")
+    cells = sweep.read(args.sweep)
     k, iw_samples = all_params["embed"]["knn_k"], all_params["train"]["iw_samples"]
     decoded = all_params["embed"]["decoded_images"]
     ours, reference = train[ref_dim]["best_val_loss"], p["reference_val_loss"]
-    top = max(dims)
     macros = {
         "AbstractFindings": findings.abstract(train, embed, ours, reference, ref_dim),
         "DataSizes": (f"{sizes['train_images']:,} training, {sizes['val_images']:,} validation and "
@@ -68,15 +97,10 @@ def main(args: argparse.Namespace) -> None:
         "LikelihoodScale": findings.likelihood_scale(sizes["binarize"]),
         "RecipeTable": recipe_table(all_params, dims),
         "RecipeDifferences": findings.recipe_differences(recipes),
-        "DifferencesTable": differences_table(recipes, findings.difference_reasons(recipes, curves, train, sweep)),
-        "ConvergenceFinding": findings.convergence(curves),
-        "ConvergenceTable": convergence_table(curves),
-        "SweepFinding": " ".join(findings.seed_spread(sweep, name) for name in sweep.recipes),
-        "SweepTable": sweep_table(sweep.spread, list(sweep.recipes)),
-        "SweepCurrency": findings.sweep_currency(all_params, sizes["binarize"], sweep),
-        "SweepEpochs": str(sweep.epochs),
-        "SweepSeeds": str(len(sweep.seeds)),
-        "AbstractSweep": findings.seed_spread(sweep, next(iter(sweep.recipes))),
+        "DifferencesTable": differences_table(recipes, sweep_findings.difference_reasons(recipes, curves, train, cells)),
+        "ConvergenceFinding": findings.convergence(curves, {d: recipes[d]["lr_schedule"] for d in dims}),
+        "ConvergenceTable": convergence_table(curves, {d: train[d]["epochs_run"] for d in dims}),
+        **sweep_macros(all_params, sizes["binarize"], cells),
         "ResultsTable": results_table(train),
         "LossFinding": findings.loss_against_d(train),
         "IwFinding": findings.importance_weighted_gap(train, iw_samples),
@@ -97,7 +121,7 @@ def main(args: argparse.Namespace) -> None:
         "BaselineRecipe": baseline_recipe(all_params["baseline"]),
         "ReferenceFinding": findings.reference_comparison(ours, reference, ref_dim),
         "ReferenceDim": str(ref_dim),
-        "TopDim": str(top),
+        "TopDim": str(max(dims)),
         "IwSamples": str(iw_samples),
         "KnnK": str(k),
         "Commit": escape(git_commit(CODE_PATHS)),
@@ -118,7 +142,7 @@ if __name__ == "__main__":
     ap.add_argument("--metrics", type=Path, required=True, help="directory of the stages' metrics JSON")
     ap.add_argument("--plots", type=Path, required=True,
                     help="directory of the train stages' loss-d<d>.csv and embed's embed-d<d>.csv")
-    ap.add_argument("--seed-sweep", type=Path, required=True, help="runs of scripts/seed_sweep.py (CSV)")
+    ap.add_argument("--sweep", type=Path, required=True, help="the sweep's cells, one row each (CSV, from sweep-summary)")
     ap.add_argument("--models", type=Path, required=True, help="directory holding vae-d<d>.pt (their md5 is listed)")
     ap.add_argument("--tex", type=Path, required=True, help="the hand-written LaTeX template")
     ap.add_argument("--results", type=Path, required=True, help="generated LaTeX it inputs")

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import argparse
 import logging
+from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from stages import cli, params
-from stages.params import boolean, choice, int_list, integer, positive_number
+from stages.params import boolean, choice, int_list, integer, positive_number, seed
 from vae import data, hardware, model
 from vae.evaluate import active_units, elbo_terms, importance_weighted_nll, latent_means, split_tensors
 from vae.io import write_csv
-from vae.train import DEVICES, LR_SCHEDULES, PRECISIONS, TrainConfig, fit, resolve_device
+from vae.train import DEVICES, LR_SCHEDULES, PRECISIONS, TrainConfig, TrainResult, fit, resolve_device
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +35,7 @@ BLOCK = {
     "lr": positive_number(),
     "lr_schedule": choice(*LR_SCHEDULES),
     "kl_warmup_epochs": integer(0),
-    "seed": integer(0),
+    "seed": seed(),
 }
 
 
@@ -41,35 +44,37 @@ def schema(latent_dim: int) -> params.Schema:
     return {"train": SHARED, f"train-d{latent_dim}": BLOCK}
 
 
-def main(args: argparse.Namespace) -> dict[str, Any]:
-    all_params = params.load(args.params, schema(args.latent_dim))
-    shared, p = all_params["train"], all_params[f"train-d{args.latent_dim}"]
+def check(all_params: params.Params) -> None:
+    """What the rules alone cannot see: whether this machine has the device asked for."""
+    resolve_device(all_params["train"]["device"])
+
+
+def train_and_test(latent_dim: int, recipe: Mapping[str, Any], shared: Mapping[str, Any], splits: dict[str, data.Split],
+                   binarize: str) -> tuple[TrainResult, dict[str, torch.Tensor], dict[str, Any]]:
+    """Train a VAE with ``latent_dim`` and ``recipe`` (the keys of a train block) under the ``shared`` settings
+    on the prepared ``splits``, and evaluate it on the test set: what a train stage and a sweep cell share.
+    Returns the training result, the splits' images as tensors and the metrics."""
     device = resolve_device(shared["device"])
     machine = hardware.describe(device)
     precision = hardware.resolve_precision(shared["precision"], machine)
-    x = split_tensors(data.load_prepared(args.data), device)
-    binarize = data.load_binarization(args.data)
+    x = split_tensors(splits, device)
     log.info("training d=%d on %s (%s), precision %s (setting %s; native bf16 flags: %s): %d train, "
-             "%d validation images, binarization %s", args.latent_dim, device, machine.name, precision,
+             "%d validation images, binarization %s", latent_dim, device, machine.name, precision,
              shared["precision"], ", ".join(machine.bf16_flags) or "none", len(x["train"]), len(x["val"]), binarize)
-
-    config = TrainConfig(epochs=p["epochs"], batch_size=p["batch_size"], lr=p["lr"], seed=p["seed"],
-                         lr_schedule=p["lr_schedule"], kl_warmup_epochs=p["kl_warmup_epochs"],
+    config = TrainConfig(epochs=recipe["epochs"], batch_size=recipe["batch_size"], lr=recipe["lr"], seed=recipe["seed"],
+                         lr_schedule=recipe["lr_schedule"], kl_warmup_epochs=recipe["kl_warmup_epochs"],
                          compile=shared["compile"], precision=precision, binarize=binarize == "dynamic")
-    result = fit(model.ModelConfig(args.latent_dim, tuple(p["hidden"]), p["activation"]), x["train"], x["val"],
+    result = fit(model.ModelConfig(latent_dim, tuple(recipe["hidden"]), recipe["activation"]), x["train"], x["val"],
                  config)
-    test = elbo_terms(result.model, x["test"], seed=p["seed"])
-    log.info("d=%d: importance-weighted -log p(x) on %d test images, %d samples each", args.latent_dim,
-             len(x["test"]), shared["iw_samples"])
-    test_nll_iw = importance_weighted_nll(result.model, x["test"], shared["iw_samples"], seed=p["seed"])
+    test = elbo_terms(result.model, x["test"], seed=recipe["seed"])
+    log.info("d=%d: importance-weighted -log p(x) on %d test images, %d samples each", latent_dim, len(x["test"]),
+             shared["iw_samples"])
+    test_nll_iw = importance_weighted_nll(result.model, x["test"], shared["iw_samples"], seed=recipe["seed"])
     best = result.history[result.best_epoch - 1]
-
-    model.save(result.model, args.model, settings=p)
-    write_csv(args.loss_csv, [asdict(r) for r in result.history])
-    log.info("d=%d: best validation loss %.2f at epoch %d; test loss %.2f", args.latent_dim, best.val_loss,
+    log.info("d=%d: best validation loss %.2f at epoch %d; test loss %.2f", latent_dim, best.val_loss,
              result.best_epoch, test.loss)
-    return {
-        "latent_dim": args.latent_dim,
+    return result, x, {
+        "latent_dim": latent_dim,
         "epochs_run": len(result.history),
         "best_epoch": result.best_epoch,
         "best_val_loss": round(best.val_loss, 4),
@@ -84,6 +89,17 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
         "native_bf16": machine.native_bf16,
         "binarize": binarize,
     }
+
+
+def main(args: argparse.Namespace) -> dict[str, Any]:
+    all_params = params.load(args.params, schema(args.latent_dim))
+    check(all_params)
+    recipe = all_params[f"train-d{args.latent_dim}"]
+    result, _, metrics = train_and_test(args.latent_dim, recipe, all_params["train"], data.load_prepared(args.data),
+                                        data.load_binarization(args.data))
+    model.save(result.model, args.model, settings=recipe)
+    write_csv(args.loss_csv, [asdict(r) for r in result.history])
+    return metrics
 
 
 if __name__ == "__main__":

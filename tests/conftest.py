@@ -23,6 +23,8 @@ TINY = {
     "train-d2": {"epochs": 2, "hidden": [64]},
     "train-d64": {"epochs": 2, "hidden": [64]},
     "embed": {"tsne_perplexity": 10, "decoded_images": 100},
+    # Two recipes, two seeds (a spread), two dims (a step along d): eight cells, the smallest sweep with a curve.
+    "sweep": {"dims": [1, 2], "seeds": [1, 2], "epochs": 2},
 }
 
 
@@ -75,7 +77,7 @@ def copy_repo(dest: Path) -> Path:
             (dest / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dest / rel)
     # Results of the full-size run are outputs the copy must produce itself.
-    for rel in ("dvc.lock", "metrics", "plots", "report/results.tex", "report/report.pdf"):
+    for rel in ("dvc.lock", "metrics", "plots", "results", "report/results.tex", "report/report.pdf"):
         path = dest / rel
         shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
     git(dest, "init", "-q", "-b", "main")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vae import embedding
-from vae.embedding import TSNE_METHODS
+from study import embedding
+from study.embedding import TSNE_METHODS
 
 
 def blobs(n_per: int = 60, d: int = 8) -> tuple[np.ndarray, np.ndarray]:

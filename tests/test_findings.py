@@ -7,9 +7,9 @@ from typing import Any
 
 import pandas as pd
 
-from vae import findings
-from vae.stats import Convergence, Spread
-from vae.sweep import Sweep
+from study import findings
+from study.stats import Convergence, Spread
+from study.sweep import Sweep
 
 
 def train_metrics(**overrides: dict[str, Any]) -> dict[int, dict[str, Any]]:

@@ -11,7 +11,9 @@ import pytest
 import yaml
 from pypdf import PdfReader
 
-from vae import hardware, stats
+from study import stats
+
+from vae import hardware
 from vae.train import resolve_device
 
 # The six stages of the study, the baseline the d=1 and d=2 models are compared with, and the figures.

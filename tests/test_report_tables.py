@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from vae.report import convergence_table, differences_table, reproducibility_table, sweep_table
-from vae.stats import Convergence, Spread
+from study.tables import convergence_table, differences_table, reproducibility_table, sweep_table
+from study.stats import Convergence, Spread
 
 
 def test_differences_table_has_one_row_per_setting_with_its_reason_as_latex() -> None:

@@ -7,8 +7,8 @@ import math
 import pandas as pd
 import pytest
 
-from vae import stats
-from vae.stats import Spread
+from study import stats
+from study.stats import Spread
 
 
 def test_convergence_is_the_fall_over_the_last_fifth_of_the_epochs() -> None:

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from stages.train import BLOCK
-from vae import sweep
-from vae.sweep import SweepError
+from study import sweep
+from study.sweep import SweepError
 
 
 def runs(recipes: tuple[str, ...] = ("train-d2", "train-d64"), dims: tuple[int, ...] = (1, 2),

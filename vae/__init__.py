@@ -1,1 +1,1 @@
-"""Variational autoencoders on MNIST: the library behind the pipeline stages."""
+"""Variational autoencoders on MNIST: what trains and evaluates a VAE (data, model, loss, training, evaluation, likelihood, sampling), the library beneath the study and the pipeline stages."""

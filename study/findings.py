@@ -9,9 +9,8 @@ from typing import Any
 
 import pandas as pd
 
-from vae.report import escape
-from vae.stats import CONVERGENCE_FRACTION, SETTLED_FALL, Convergence, exceeds_twice_the_spread
-from vae.sweep import Sweep
+from study.latex import escape
+from study.stats import CONVERGENCE_FRACTION, SETTLED_FALL, Convergence
 
 Metrics = Mapping[int, Mapping[str, Any]]  # latent dimension -> one train stage's metrics
 # Kaufman and Rousseeuw's reading of an average silhouette: below this, no substantial cluster structure.
@@ -204,111 +203,39 @@ def recipe_differences(recipes: Mapping[int, Mapping[str, Any]]) -> str:
 
 
 def falls(curves: Mapping[int, Convergence]) -> str:
-    """'the validation loss fell by X at $d = 1$ ... nats over the last 20\\% of the epochs'."""
+    """'over the last 20\\% of its epochs the validation loss fell by X at $d = 1$ ... nats'."""
     share = f"{round(CONVERGENCE_FRACTION * 100)}\\%"
     return (f"over the last {share} of its epochs the validation loss fell by "
             f"{series(sorted((d, c.fall) for d, c in curves.items()), '.2f')} nats")
 
 
-def convergence(curves: Mapping[int, Convergence]) -> str:
-    """How much each main model's validation loss still fell at the end of its run."""
-    still = [f"$d = {d}$" for d, c in sorted(curves.items()) if c.fall > SETTLED_FALL]
+def too_short(curves: Mapping[int, Convergence | None]) -> str:
+    """The models whose single epoch leaves nothing to judge convergence by, as a sentence ('' if none)."""
+    single = [f"$d = {d}$" for d, c in sorted(curves.items()) if c is None]
+    if not single:
+        return ""
+    return (f"At {listing(single)} the model trained for one epoch, which leaves no earlier epoch to judge its "
+            "convergence against.")
+
+
+def convergence(curves: Mapping[int, Convergence | None], schedules: Mapping[int, str]) -> str:
+    """How much each main model's validation loss still fell at the end of its run (``schedules``: each model's
+    learning-rate schedule, which says what a small fall means)."""
+    judged = {d: c for d, c in curves.items() if c is not None}
+    if not judged:
+        return too_short(curves)
+    still = [f"$d = {d}$" for d, c in sorted(judged.items()) if c.fall > SETTLED_FALL]
     verdict = (f"less than the {SETTLED_FALL:g} nats this study takes as settled at every $d$" if not still else
                f"more than the {SETTLED_FALL:g} nats this study takes as settled at {listing(still)}, "
                f"{'which was' if len(still) == 1 else 'all'} still learning")
-    return (f"For each main model, {falls(curves)} (Table~\\ref{{tab:convergence}}): {verdict}. Under the cosine "
-            "schedule those epochs run at less than a tenth of the peak learning rate, so a small fall says that a "
-            "run has settled, not that a longer run would not end lower.")
-
-
-def seed_spread(sweep: Sweep, recipe: str) -> str:
-    """The test loss of every $d$ under one recipe and budget, as mean ± standard deviation over seeds, and
-    which differences between dimensions exceed twice the spread."""
-    dims = sorted(d for name, d in sweep.spread if name == recipe)
-    spread = {d: sweep.spread[(recipe, d)] for d in dims}
-    stated = listing([f"{spread[d].tex()} at $d = {d}$" for d in dims])
-    pairs = [(a, b) for i, a in enumerate(dims) for b in dims[i + 1:]]
-    beyond = [f"$d = {a}$ against $d = {b}$" for a, b in pairs if exceeds_twice_the_spread(spread[a], spread[b])]
-    within = [f"$d = {a}$ against $d = {b}$" for a, b in pairs if not exceeds_twice_the_spread(spread[a], spread[b])]
-    if not pairs:
-        verdict = ""
-    elif not within:
-        verdict = ": every difference between two dimensions exceeds twice the larger standard deviation"
-    elif not beyond:
-        verdict = ": no difference between two dimensions exceeds twice the larger standard deviation"
-    else:
-        verdict = (f": the difference exceeds twice the larger standard deviation for {listing(beyond)}, not for "
-                   f"{listing(within)}")
-    return (f"With the recipe of \\texttt{{{recipe}}} and {sweep.epochs} epochs for every $d$, over seeds "
-            f"{listing([str(seed) for seed in sweep.seeds])}, the test loss is {stated}{verdict}.")
-
-
-def recipe_comparison(sweep: Sweep) -> str:
-    """Per $d$, which of the sweep's two recipes gives the lower mean test loss, and whether by more than
-    twice the spread."""
-    first, second = sweep.recipes
-    clauses = []
-    for d in sorted(d for name, d in sweep.spread if name == first):
-        a, b = sweep.spread[(first, d)], sweep.spread[(second, d)]
-        better = first if a.mean < b.mean else second
-        size = "more" if exceeds_twice_the_spread(a, b) else "less"
-        clauses.append(f"at $d = {d}$ with the recipe of \\texttt{{{better}}}, by {abs(a.mean - b.mean):.2f} nats "
-                       f"({size} than twice the larger standard deviation)")
-    return "The mean test loss of the sweep is lower " + "; ".join(clauses) + "."
-
-
-def matching_recipe(block: Mapping[str, Any], sweep: Sweep) -> str | None:
-    """The sweep recipe that is ``block`` but for its epochs (the sweep sets its own), if any."""
-    for name, recipe in sweep.recipes.items():
-        if all(str(block[key]) == value for key, value in recipe.items() if key != "epochs"):
-            return name
-    return None
-
-
-def epochs_reason(recipes: Mapping[int, Mapping[str, Any]], curves: Mapping[int, Convergence], train: Metrics,
-                  sweep: Sweep) -> str:
-    """Why the budgets differ: how much each run still fell at its end, and what a longer budget bought."""
-    parts = [f"{falls(curves)[0].upper()}{falls(curves)[1:]} (Table~\\ref{{tab:convergence}})."]
-    for d in sorted(recipes):
-        name = matching_recipe(recipes[d], sweep)
-        if recipes[d]["epochs"] > sweep.epochs and name is not None and (name, d) in sweep.spread:
-            parts.append(f"At $d = {d}$ its recipe reaches {sweep.spread[(name, d)].tex()} in {sweep.epochs} epochs "
-                         f"(Table~\\ref{{tab:sweep}}) and {train[d]['test_loss']:.2f} in {recipes[d]['epochs']}.")
-    return " ".join(parts)
-
-
-def difference_reasons(recipes: Mapping[int, Mapping[str, Any]], curves: Mapping[int, Convergence], train: Metrics,
-                       sweep: Sweep) -> dict[str, str]:
-    """For every setting in which the train blocks differ, the measurement behind the difference."""
-    swept = differing_settings(sweep.recipes)  # what the sweep's recipes differ in (never epochs: one budget)
-    reasons = {}
-    for key in differing_settings(recipes):
-        if key == "epochs":
-            reasons[key] = epochs_reason(recipes, curves, train, sweep)
-        elif key == "seed":
-            reasons[key] = "A label, not a setting: Table~\\ref{tab:sweep} measures what a change of seed moves."
-        elif key in swept and len(sweep.recipes) == 2:
-            what = listing([k.replace("_", " ") for k in swept])
-            reasons[key] = f"The sweep's two recipes differ in {what}. {recipe_comparison(sweep)}"
-        else:
-            reasons[key] = "Not measured by the pipeline or the seed sweep."
-    return reasons
-
-
-def sweep_currency(blocks: Mapping[str, Mapping[str, Any]], binarize: str, sweep: Sweep) -> str:
-    """Whether the sweep ran what params.yaml now says (but for the budget, which the sweep sets)."""
-    stale = []
-    for name, recipe in sweep.recipes.items():
-        changed = [key for key, value in recipe.items() if key != "epochs" and str(blocks[name][key]) != value]
-        if changed:
-            stale.append(f"\\texttt{{{name}}} ({listing([k.replace('_', ' ') for k in changed])})")
-    if binarize != sweep.binarize:
-        stale.append(f"the binarization ({sweep.binarize} in the sweep, {binarize} here)")
-    ran = f"The sweep ran at commit \\texttt{{{escape(sweep.commit)}}}"
-    if not stale:
-        return f"{ran}, with the recipes and data of \\texttt{{params.yaml}} but for the budget."
-    return (f"{ran}, with settings that \\texttt{{params.yaml}} has since changed: {listing(stale)}; "
-            "\\texttt{make seeds} reruns it.")
+    cosine = [f"$d = {d}$" for d in sorted(judged) if schedules[d] == "cosine"]
+    caveat = ""
+    if cosine:
+        runs = "those epochs run" if len(cosine) == len(judged) else f"the last epochs of {listing(cosine)} run"
+        caveat = (f" Under the cosine schedule {runs} at less than a tenth of the peak learning rate, so a small fall "
+                  "says that a run has settled, not that a longer run would not end lower.")
+    return " ".join(filter(None, [f"For each main model, {falls(judged)} (Table~\\ref{{tab:convergence}}): {verdict}."
+                                  + caveat, too_short(curves)]))
 
 
 def pixel_treatment(binarize: str) -> str:

@@ -1,53 +1,17 @@
-"""The LaTeX report: its tables rendered from metrics and params (with pandas), ``results.tex``, and the
-latexmk build."""
+"""The report's tables, rendered from metrics and params as LaTeX."""
 
 from __future__ import annotations
 
-import re
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from vae.errors import PipelineError
-from vae.io import atomic_path, write_text
-from vae.provenance import file_md5
-from vae.stats import Convergence, Spread
-
-TEX_INSTALL_HINT = (
-    "install TeX: on Debian/Ubuntu 'apt-get install texlive-latex-recommended latexmk' (as root), "
-    "on macOS 'brew install --cask mactex-no-gui', or run 'make setup' as root"
-)
-
-
-class ReportError(PipelineError):
-    """LaTeX is missing or the document did not compile."""
-
-
-def escape(text: str) -> str:
-    """Escape LaTeX's special characters in plain text."""
-    replacements = {
-        "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
-        "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
-    }
-    return "".join(replacements.get(c, c) for c in text)
-
-
-def latex_table(frame: pd.DataFrame, formats: Mapping[str, str] | None = None, align: str | None = None,
-                latex_columns: Sequence[str] = ()) -> str:
-    """A booktabs tabular of ``frame``: headings as given (they may hold LaTeX), string cells escaped but
-    those of ``latex_columns``, which are LaTeX already, numbers formatted by ``formats`` (column -> format
-    spec), numbers right-aligned and text left."""
-    formatters = {column: f"{{:{spec}}}" for column, spec in (formats or {}).items()}
-    align = align or "".join("r" if pd.api.types.is_numeric_dtype(frame[c]) else "l" for c in frame.columns)
-    styler = frame.style.hide(axis="index").format(formatters, escape="latex")
-    if latex_columns:
-        styler = styler.format(str, subset=list(latex_columns))
-    return styler.to_latex(hrules=True, column_format=align).strip()
+from study.latex import latex_table
+from study.provenance import file_md5
+from study.stats import Convergence, Spread
+from study.sweep import Sweep
 
 
 def recipe_table(all_params: Mapping[str, Any], dims: list[int]) -> str:
@@ -68,11 +32,13 @@ def differences_table(recipes: Mapping[int, Mapping[str, Any]], reasons: Mapping
     return latex_table(frame, align="l" * (len(recipes) + 1) + "p{0.5\\linewidth}", latex_columns=["why"])
 
 
-def convergence_table(curves: Mapping[int, Convergence]) -> str:
-    """Per main model: its epochs, the window judged, and the validation loss before, after and its fall."""
-    frame = pd.DataFrame([{"$d$": d, "epochs": c.epochs,
-                           "last epochs": f"{c.epochs - c.window + 1}--{c.epochs}",
-                           "val.\\ loss before them": c.start, "val.\\ loss at the end": c.end, "fall": c.fall}
+def convergence_table(curves: Mapping[int, Convergence | None], epochs: Mapping[int, int]) -> str:
+    """Per main model: its ``epochs``, the window judged, and the validation loss before, after and its fall
+    (dashes for a run too short to judge)."""
+    frame = pd.DataFrame([{"$d$": d, "epochs": epochs[d],
+                           "last epochs": f"{c.epochs - c.window + 1}--{c.epochs}" if c else None,
+                           "val.\\ loss before them": c.start if c else None,
+                           "val.\\ loss at the end": c.end if c else None, "fall": c.fall if c else None}
                           for d, c in sorted(curves.items())])
     return latex_table(frame, {c: ".2f" for c in frame.columns[3:]}, align="rrrrrr")
 
@@ -83,6 +49,27 @@ def sweep_table(spread: Mapping[tuple[str, int], Spread], recipes: Sequence[str]
     frame = pd.DataFrame([{"$d$": d, **{heading: spread[(name, d)].tex() for name, heading in columns.items()}}
                           for d in sorted({d for _, d in spread})])
     return latex_table(frame, align="r" * len(frame.columns), latex_columns=list(columns.values()))
+
+
+def steps_table(sweep: Sweep) -> str:
+    """Per recipe, each step between consecutive dims of the sweep: how much the mean test loss and
+    reconstruction term fell, how much the KL term and the active units rose, and twice the test loss's spread."""
+    rows = []
+    for recipe in sweep.recipes:
+        curves = {measure: sweep.curve(recipe, measure)
+                  for measure in ("test_loss", "test_recon", "test_kl", "active_units")}
+        loss = curves["test_loss"]
+        dims = sorted(loss)
+        for a, b in zip(dims, dims[1:]):
+            noise = 2 * max(loss[a].std, loss[b].std)  # NaN, shown as a dash, with one seed
+            rows.append({"recipe": f"\\texttt{{{recipe}}}", "$d$": f"{a} $\\to$ {b}",
+                         "test loss falls by": loss[a].mean - loss[b].mean, "twice the spread": noise,
+                         "recon.\\ falls by": curves["test_recon"][a].mean - curves["test_recon"][b].mean,
+                         "KL rises by": curves["test_kl"][b].mean - curves["test_kl"][a].mean,
+                         "active units gained": curves["active_units"][b].mean - curves["active_units"][a].mean})
+    frame = pd.DataFrame(rows)
+    return latex_table(frame, {c: ".2f" for c in frame.columns[2:-1]} | {"active units gained": ".1f"},
+                       align="lrrrrrr", latex_columns=["recipe", "$d$"])
 
 
 def results_table(train: Mapping[int, Mapping[str, Any]]) -> str:
@@ -149,56 +136,3 @@ def baseline_recipe(p: Mapping[str, Any]) -> str:
     return (f"an MLP {widths}--$d$ with ReLU, Adam at a constant rate of {p['lr']:g}, "
             f"batches of {p['batch_size']}")
 
-
-def macro_name(name: str) -> str:
-    """TeX macro names are letters only."""
-    if not re.fullmatch(r"[A-Za-z]+", name):
-        raise ValueError(f"TeX macro names must be letters only, got {name!r}")
-    return name
-
-
-def render_results(macros: Mapping[str, str]) -> str:
-    """``results.tex``: one ``\\newcommand`` per generated piece, placed by the hand-written template."""
-    header = "% Generated by `python -m stages.report`; do not edit. The layout is in report.tex.\n"
-    return header + "".join(f"\\newcommand{{\\{macro_name(k)}}}{{%\n{v}%\n}}\n" for k, v in macros.items())
-
-
-def latex_errors(log_text: str, context: int = 3) -> str:
-    """The lines of a LaTeX log that say what went wrong: each error and the lines after it.
-
-    With ``-file-line-error`` errors read ``./file.tex:12: message``; without it they start with ``!``.
-    """
-    lines = log_text.splitlines()
-    picked: list[str] = []
-    for i, line in enumerate(lines):
-        if line.startswith("!") or re.match(r"\S+\.tex:\d+: ", line):
-            picked += lines[i : i + context + 1] + ["..."]
-    return "\n".join(picked[:40]) if picked else "\n".join(lines[-20:])
-
-
-def compile_pdf(tex_file: Path, pdf_file: Path, timeout_s: int = 300) -> None:
-    """Build ``tex_file`` with latexmk in a scratch directory and move the PDF to ``pdf_file``.
-
-    Auxiliary files stay out of the repo, and a failed build leaves any previous PDF untouched.
-    """
-    latexmk = shutil.which("latexmk")
-    if latexmk is None or shutil.which("pdflatex") is None:
-        raise ReportError(f"latexmk and pdflatex are needed to build {pdf_file} but were not found; {TEX_INSTALL_HINT}")
-    with tempfile.TemporaryDirectory(prefix="report-build-") as build_dir:
-        cmd = [latexmk, "-pdf", "-interaction=nonstopmode", "-halt-on-error", "-file-line-error",
-               f"-outdir={build_dir}", tex_file.name]
-        try:
-            done = subprocess.run(cmd, cwd=tex_file.parent, capture_output=True, text=True, timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            raise ReportError(f"latexmk did not finish building {tex_file} in {timeout_s} s") from None
-        built = Path(build_dir) / f"{tex_file.stem}.pdf"
-        if done.returncode != 0 or not built.is_file():
-            log_file = Path(build_dir) / f"{tex_file.stem}.log"
-            log_text = log_file.read_text(errors="replace") if log_file.is_file() else done.stdout + done.stderr
-            raise ReportError(f"LaTeX failed to build {tex_file}; from its log:\n{latex_errors(log_text)}")
-        with atomic_path(pdf_file) as tmp:
-            shutil.copyfile(built, tmp)
-
-
-def write_results(path: Path, macros: Mapping[str, str]) -> None:
-    write_text(path, render_results(macros))

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import torch
 
-from vae import figures, sampling
+from study import figures
+
+from vae import sampling
 from vae.data import IMAGE_SIDE
 from vae.model import VAE
 

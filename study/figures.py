@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -68,20 +69,42 @@ def digit_scatter(points: np.ndarray, labels: np.ndarray, title: str, xlabel: st
     _save(fig, path)
 
 
-def loss_against_d(dims: Sequence[int], curves: Mapping[str, Sequence[float]], title: str, path: Path,
-                   spread: Mapping[str, Sequence[float]] | None = None) -> None:
-    """One line per estimate of the loss against the latent dimension, dims evenly spaced on the x axis. A curve
-    named in ``spread`` (a mean over seeds) is dashed, with bars of plus or minus its standard deviation."""
-    spread = spread or {}
-    fig, ax = plt.subplots(figsize=(5, 3.2))
-    positions = range(len(dims))
-    for label, values in curves.items():
-        ax.errorbar(positions, values, yerr=spread.get(label), marker="o", markersize=4, capsize=4, label=label,
-                    linestyle="--" if label in spread else "-")
-    ax.set_xticks(list(positions), [str(d) for d in dims])
-    ax.set_xlabel("latent dimension $d$")
-    ax.set_ylabel("nats per image (test set)")
-    ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
-    ax.grid(alpha=0.3)
+@dataclass(frozen=True)
+class Series:
+    """One line of a plot against the latent dimension."""
+
+    label: str
+    values: Mapping[int, float]  # d -> value
+    spread: Mapping[int, float] | None = None  # d -> standard deviation over seeds, drawn as bars
+    colour: int = 0  # index into the colour cycle: the same index is the same thing in every panel
+    style: str = "-"  # a matplotlib line style; ":" in grey marks a reference line
+
+
+@dataclass(frozen=True)
+class Panel:
+    title: str
+    ylabel: str
+    series: Sequence[Series]
+
+
+def against_d(panels: Sequence[Panel], path: Path) -> None:
+    """Panels side by side, each with its series against d on a log2 axis, one tick per d drawn."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.4), squeeze=False)
+    for ax, panel in zip(axes[0], panels):
+        dims = sorted({d for series in panel.series for d in series.values})
+        for series in panel.series:
+            xs = sorted(series.values)
+            reference = series.style == ":"
+            ax.errorbar(xs, [series.values[d] for d in xs],
+                        yerr=[series.spread[d] for d in xs] if series.spread else None,
+                        color="0.5" if reference else f"C{series.colour}", linestyle=series.style,
+                        marker=None if reference else "o", markersize=3.5, capsize=3, label=series.label)
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(dims, [str(d) for d in dims])
+        ax.minorticks_off()
+        ax.set_xlabel("latent dimension $d$")
+        ax.set_ylabel(panel.ylabel)
+        ax.set_title(panel.title, fontsize=10)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=1)
     _save(fig, path)
