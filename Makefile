@@ -1,24 +1,25 @@
-# `make repro` and `make test` set everything up first (scripts/setup.sh), then run.
+# `make repro` and `make test` set everything up first (scripts/setup.sh), then run. `make help` lists the targets.
 VENV := .venv
 # Stages run as `python -m stages.<name>`: put the venv's python first for DVC's subprocesses.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup repro test bench seeds
+.PHONY: help setup repro main test bench
 
-setup:
+help: ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z]+):.*## /  make \1\t/' | expand -t 16
+
+setup: ## create .venv with the pinned requirements, install TeX (and g++, chromium) when missing
 	@scripts/setup.sh
 
-repro: setup
+repro: setup ## set up, then run the whole pipeline (dvc repro): stages whose inputs changed, sweep cells included
 	dvc repro
 
-test: setup
+main: setup ## set up, then run the main models and the report without retraining stale sweep cells
+	dvc repro train-d1 train-d2 train-d64 baseline embed likelihood
+	dvc repro --single-item figures report
+
+test: setup ## set up, then run the test suite (about 10 minutes on 2 cores)
 	python -m pytest
 
-# Reruns every pipeline stage (forced) to time it, then the training-loop benchmarks; updates README.md.
-bench: setup
-	python -m bench --readme README.md
-
-# The seed sweep that the figures and the report read (results/seed-sweep.csv): every d with two recipes at
-# one budget, 3 seeds. Needs the prepared data of `make repro`; then `dvc repro` redraws figures and report.
-seeds: setup
-	python scripts/seed_sweep.py
+bench: setup ## rerun every stage (one sweep cell) to time it, then the training-loop benchmarks; updates docs/speed.md
+	python -m bench --doc docs/speed.md

@@ -4,7 +4,7 @@ share of the machine's matmul peak, t-SNE implementations, and every pipeline st
     python -m bench                    # everything, including a forced rerun of every pipeline stage
     python -m bench --skip-pipeline    # the loops only (a few minutes)
 
-Writes a Markdown table to --out and, with --readme, between the bench markers of that file.
+Writes a Markdown table to --out and, with --doc, between the bench markers of that file (docs/speed.md).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from vae.train import PRECISION_DTYPES, PRECISIONS, TrainConfig
 
 log = logging.getLogger("bench")
 
-# The README keeps one table per machine kind, each between its own pair of markers.
+# docs/speed.md keeps one table per machine kind, each between its own pair of markers.
 BEGIN, END = "<!-- bench:begin {kind} -->", "<!-- bench:end {kind} -->"
 D64_IMAGES = 20_000  # per timed pass of the d=64 model: a third of an epoch is enough for a steady rate
 REFERENCE_MODEL = ModelConfig(latent_dim=20, hidden=(400,))  # pytorch/examples' 784-400-20
@@ -168,8 +168,12 @@ def bench_pipeline(table: Table, repo: Path) -> None:
         if run.stage == "embed":
             target = f"< 60 s: {verdict(run.seconds < 60)}"
         table.add(f"stage `{run.stage}`", f"{run.seconds:.0f} s, peak RSS {run.peak_rss_mb:,.0f} MB", target)
-    total = sum(r.seconds for r in runs)
-    table.add("whole pipeline (sum of the stages)", f"{total / 60:.1f} min", f"< 15 min: {verdict(total < 900)}")
+    total = sum(r.seconds for r in runs if "@" not in r.stage)
+    table.add("whole pipeline but the sweep's cells (sum of the stages)", f"{total / 60:.1f} min",
+              f"< 15 min: {verdict(total < 900)}")
+    cells = pd.read_csv(repo / "results/sweep.csv")
+    table.add(f"the sweep's {len(cells)} cells, as they ran (sum of their `stage_seconds` in results/sweep.csv)",
+              f"{cells['stage_seconds'].sum() / 60:.0f} min, largest peak RSS {cells['peak_rss_mb'].max():,.0f} MB")
     worst = max(runs, key=lambda r: r.peak_rss_mb)
     table.add("largest peak RSS of any stage", f"{worst.peak_rss_mb:,.0f} MB (`{worst.stage}`)",
               f"< 2 GB: {verdict(worst.peak_rss_mb < 2048)}")
@@ -182,22 +186,22 @@ def machine_kind(cpu_name: str) -> str:
     return "-".join(re.findall(r"[a-z0-9]+", cpu_name.lower().replace("(r)", "").replace("(tm)", ""))) or "unknown"
 
 
-def splice(readme: Path, text: str, kind: str) -> None:
+def splice(doc: Path, text: str, kind: str) -> None:
     """Put ``text`` between the markers of ``kind``: in place of that kind's table, or after the last
     table of another kind when this kind has none yet."""
-    content = readme.read_text()
+    content = doc.read_text()
     begin, end = BEGIN.format(kind=kind), END.format(kind=kind)
     block = f"{begin}\n{text}\n{end}"
     if begin in content and end in content:
         head, rest = content.split(begin, 1)
-        readme.write_text(f"{head}{block}{rest.split(end, 1)[1]}")
+        doc.write_text(f"{head}{block}{rest.split(end, 1)[1]}")
         return
     last_end = list(re.finditer(END.format(kind=r"[a-z0-9-]+"), content))
     if not last_end:
-        raise SystemExit(f"{readme} has no {BEGIN.format(kind='<kind>')} ... {END.format(kind='<kind>')} markers "
+        raise SystemExit(f"{doc} has no {BEGIN.format(kind='<kind>')} ... {END.format(kind='<kind>')} markers "
                          "to put the table between")
     cut = last_end[-1].end()
-    readme.write_text(f"{content[:cut]}\n\n{block}{content[cut:]}")
+    doc.write_text(f"{content[:cut]}\n\n{block}{content[cut:]}")
 
 
 def main() -> None:
@@ -206,7 +210,7 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=3, help="timed passes per loop, after one untimed (default 3)")
     ap.add_argument("--skip-pipeline", action="store_true", help="do not rerun and time the pipeline stages")
     ap.add_argument("--out", type=Path, default=Path("bench/results.md"), help="Markdown table (default %(default)s)")
-    ap.add_argument("--readme", type=Path, help="also put the table between the bench markers of this file")
+    ap.add_argument("--doc", type=Path, help="also put the table between the bench markers of this file")
     args = ap.parse_args()
     if args.epochs < 1:
         ap.error(f"--epochs must be an integer >= 1, got {args.epochs}")
@@ -230,8 +234,8 @@ def main() -> None:
             f"\n\n{table.markdown()}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text + "\n")
-    if args.readme:
-        splice(args.readme, text, machine_kind(cpu.name))
+    if args.doc:
+        splice(args.doc, text, machine_kind(cpu.name))
     print(text)
 
 

@@ -11,8 +11,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 log = logging.getLogger(__name__)
 
 
@@ -24,27 +22,41 @@ class StageRun:
 
 
 def stage_names(repo: Path) -> list[str]:
-    """The stages of ``dvc.yaml`` in file order, which lists every stage after the stages it needs."""
-    return list(yaml.safe_load((repo / "dvc.yaml").read_text())["stages"])
+    """The stages of ``dvc.yaml`` in file order, which lists every stage after the stages it needs, with only the
+    first cell of a matrix stage: the sweep's cells record their own times, and rerunning them all takes an hour."""
+    listed = subprocess.run(dvc("stage", "list", "--name-only"), cwd=repo, capture_output=True, text=True,
+                            check=True, env=same_python_env()).stdout.split()
+    names: list[str] = []
+    for name in listed:
+        group = name.split("@")[0]
+        if "@" not in name or not any(n.startswith(f"{group}@") for n in names):
+            names.append(name)
+    return names
+
+
+# Runs the command given after the path it writes to, and writes there the peak RSS (kB) of the largest process
+# it waited for. On Linux a child's ru_maxrss starts from its parent's resident set at the fork, so measuring
+# from the benchmark's own process (torch loaded: a gigabyte) would credit every small stage with that; this
+# helper is a bare Python of a few MB.
+PEAK_RSS_HELPER = ("import resource, subprocess, sys; code = subprocess.call(sys.argv[2:]); "
+                   "open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)); "
+                   "sys.exit(code)")
 
 
 def run_measured(cmd: list[str], cwd: Path) -> tuple[float, float]:
-    """Run ``cmd``; return its wall seconds and peak RSS in MB over it and the children it waited for.
-
-    os.wait4 reports the finished process's rusage, whose ru_maxrss on Linux is the larger of its own
-    peak and that of its largest waited-for descendant: here, the stage's python process under dvc.
-    """
-    with tempfile.TemporaryFile() as output:  # a file, not a pipe: a full pipe would block the stage
+    """Run ``cmd``; return its wall seconds and the peak RSS in MB of the largest process it ran (the stage's
+    python under dvc, or dvc itself)."""
+    with tempfile.TemporaryFile() as output, tempfile.NamedTemporaryFile("r") as peak:
+        # A file, not a pipe, for the output: a full pipe would block the stage.
         start = time.perf_counter()
-        process = subprocess.Popen(cmd, cwd=cwd, stdout=output, stderr=subprocess.STDOUT, env=same_python_env())
-        _, status, usage = os.wait4(process.pid, 0)
+        code = subprocess.call([sys.executable, "-c", PEAK_RSS_HELPER, peak.name, *cmd], cwd=cwd, stdout=output,
+                               stderr=subprocess.STDOUT, env=same_python_env())
         seconds = time.perf_counter() - start
-        process.returncode = os.waitstatus_to_exitcode(status)
-        if process.returncode != 0:
+        if code != 0:
             output.seek(0)
             text = output.read().decode(errors="replace")
-            raise RuntimeError(f"{' '.join(cmd)} exited {process.returncode}:\n{text[-2000:]}")
-    return seconds, usage.ru_maxrss / 1024
+            raise RuntimeError(f"{' '.join(cmd)} exited {code}:\n{text[-2000:]}")
+        return seconds, int(peak.read()) / 1024
 
 
 def same_python_env() -> dict[str, str]:

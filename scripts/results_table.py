@@ -1,5 +1,5 @@
 """Print the README's results tables (markdown, one row per latent dimension): the main models' from
-metrics/*.json, then the seed sweep's test loss, mean ± standard deviation, from results/seed-sweep.csv.
+metrics/*.json, then the sweep's means ± standard deviations over seeds per recipe, from results/sweep.csv.
 
 Run after `dvc repro`:  python scripts/results_table.py
 """
@@ -14,6 +14,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # before the project's imports, for a script run by path
 from study import sweep
+from study.stats import Spread
 
 COLUMNS = {  # metrics key -> heading
     "best_val_loss": "val loss (min)",
@@ -48,14 +49,24 @@ def results(metrics_dir: Path) -> pd.DataFrame:
     return frame.rename(columns=COLUMNS).rename_axis("d").reset_index()
 
 
-def sweep_table(runs_csv: Path, dims: list[int]) -> pd.DataFrame:
-    runs = sweep.read(runs_csv, dims)
-    return pd.DataFrame([{"d": d, **{f"recipe of {name}, {runs.epochs} epochs": f"{runs.spread[(name, d)].mean:.2f} ± "
-                                     f"{runs.spread[(name, d)].std:.2f}" for name in runs.recipes}} for d in dims])
+def sweep_table(runs_csv: Path, measure: str, decimals: int) -> pd.DataFrame:
+    """One row per d of the sweep, one column per recipe: ``measure`` as mean ± standard deviation over seeds."""
+    runs = sweep.read(runs_csv)
+    spread = runs.spread(measure)
+    def shown(s: Spread) -> str:
+        return f"{s.mean:.{decimals}f} ± {s.std:.{decimals}f}" if s.known else f"{s.mean:.{decimals}f}"
+
+    return pd.DataFrame([{"d": d, **{f"recipe of {name}": shown(spread[(name, d)]) for name in runs.recipes}}
+                         for d in runs.dims])
 
 
 if __name__ == "__main__":
-    main_table = results(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("metrics"))
-    for table in (main_table, sweep_table(Path("results/seed-sweep.csv"), [int(d) for d in main_table["d"]])):
+    sweep_csv = Path("results/sweep.csv")
+    tables = {"main models": results(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("metrics")),
+              "sweep: test loss": sweep_table(sweep_csv, "test_loss", 2),
+              "sweep: active units": sweep_table(sweep_csv, "active_units", 1),
+              "sweep: k-NN accuracy on latent means": sweep_table(sweep_csv, "knn_accuracy", 3)}
+    for title, table in tables.items():
+        print(f"{title}\n")
         print(table.to_markdown(index=False, colalign=["right"] * len(table.columns), disable_numparse=True),
               end="\n\n")

@@ -39,11 +39,14 @@ def sweep_series(cells: Sweep, measure: str, label: str, style: str = "-") -> li
 def draw_against_d(dims: list[int], train: dict[int, dict[str, Any]], exact: dict[str, Any], cells: Sweep,
                    plots: Path) -> list[Path]:
     """The main models' loss against d beside the sweep's, and the sweep's curves over d; returns the files."""
-    main = [figures.Series("negative ELBO, main models", {d: train[d]["test_loss"] for d in dims}, colour=2),
-            figures.Series("$-\\log p(x)$, importance-weighted", {d: train[d]["test_nll_iw"] for d in dims}, colour=3),
+    # Points, not lines: the main models sit at a few d, and a line between them would claim the values between.
+    main = [figures.Series("negative ELBO, main models", {d: train[d]["test_loss"] for d in dims}, colour=2,
+                           style="none"),
+            figures.Series("$-\\log p(x)$, importance-weighted", {d: train[d]["test_nll_iw"] for d in dims}, colour=3,
+                           style="none"),
             # Only where quadrature over z is within reach.
             figures.Series("$-\\log p(x)$, exact", {d: exact[f"d{d}"]["test_nll_exact"] for d in dims
-                                                    if f"d{d}" in exact}, colour=4)]
+                                                    if f"d{d}" in exact}, colour=4, style="none")]
     drawn = {
         "loss-vs-d.png": [figures.Panel("test loss against the latent dimension", "nats per image (test set)",
                                         main + sweep_series(cells, "test_loss", "sweep, negative ELBO", "--"))],
@@ -97,6 +100,6 @@ if __name__ == "__main__":
                     help="directory holding train-d<d>.json and likelihood.json")
     ap.add_argument("--plots", type=Path, required=True,
                     help="directory holding loss-d<d>.csv and embed-d<d>.csv, and where the PNGs go")
-    ap.add_argument("--sweep", type=Path, required=True, help="the sweep's cells, one row each (CSV, from sweep-summary)")
+    ap.add_argument("--sweep", type=Path, required=True, help="the sweep's cells, one row each (from sweep-summary)")
     ap.add_argument("--metrics", type=Path, required=True, help="metrics JSON")
     cli.run("figures", main, ap.parse_args())

@@ -20,7 +20,8 @@ SCHEMA = {"data": {
     "val_size": integer(1, MNIST_TRAIN_IMAGES - 1),
     "split_seed": seed(),
     "train_size": integer(1, MNIST_TRAIN_IMAGES - 1),
-    "test_size": integer(10, MNIST_TEST_IMAGES),  # fewer leave the digit classifiers of embed too few to judge
+    # At least 10: embed's measures of the digits in latent space (silhouette, k-NN) need several digits.
+    "test_size": integer(10, MNIST_TEST_IMAGES),
     "binarize": choice(*data.BINARIZATIONS),
 }}
 

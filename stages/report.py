@@ -97,7 +97,8 @@ def main(args: argparse.Namespace) -> None:
         "LikelihoodScale": findings.likelihood_scale(sizes["binarize"]),
         "RecipeTable": recipe_table(all_params, dims),
         "RecipeDifferences": findings.recipe_differences(recipes),
-        "DifferencesTable": differences_table(recipes, sweep_findings.difference_reasons(recipes, curves, train, cells)),
+        "DifferencesTable": differences_table(recipes,
+                                              sweep_findings.difference_reasons(recipes, curves, train, cells)),
         "ConvergenceFinding": findings.convergence(curves, {d: recipes[d]["lr_schedule"] for d in dims}),
         "ConvergenceTable": convergence_table(curves, {d: train[d]["epochs_run"] for d in dims}),
         **sweep_macros(all_params, sizes["binarize"], cells),
@@ -142,7 +143,7 @@ if __name__ == "__main__":
     ap.add_argument("--metrics", type=Path, required=True, help="directory of the stages' metrics JSON")
     ap.add_argument("--plots", type=Path, required=True,
                     help="directory of the train stages' loss-d<d>.csv and embed's embed-d<d>.csv")
-    ap.add_argument("--sweep", type=Path, required=True, help="the sweep's cells, one row each (CSV, from sweep-summary)")
+    ap.add_argument("--sweep", type=Path, required=True, help="the sweep's cells, one row each (from sweep-summary)")
     ap.add_argument("--models", type=Path, required=True, help="directory holding vae-d<d>.pt (their md5 is listed)")
     ap.add_argument("--tex", type=Path, required=True, help="the hand-written LaTeX template")
     ap.add_argument("--results", type=Path, required=True, help="generated LaTeX it inputs")

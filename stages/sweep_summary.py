@@ -30,8 +30,8 @@ def check(grid: Mapping[str, Any], train_blocks: Sequence[str], source: Path | s
     """Each recipe is the recipe of a main model: a train block of params.yaml."""
     unknown = [name for name in grid["recipes"] if name not in train_blocks]
     if unknown:
-        raise params.ParamError(f"{source}: sweep.recipes = {grid['recipes']}: {', '.join(map(repr, unknown))} is not a "
-                                f"train block; expected some of {', '.join(map(repr, train_blocks))}")
+        raise params.ParamError(f"{source}: sweep.recipes = {grid['recipes']}: {', '.join(map(repr, unknown))} is not "
+                                f"a train block; expected some of {', '.join(map(repr, train_blocks))}")
 
 
 def main(args: argparse.Namespace) -> dict[str, Any]:

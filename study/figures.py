@@ -12,7 +12,6 @@ matplotlib.use("Agg")  # files only, never a window; must precede pyplot
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from torchvision.utils import make_grid  # noqa: E402
 
 from vae.io import atomic_path  # noqa: E402
 
@@ -29,6 +28,10 @@ def _save(fig: plt.Figure, path: Path) -> None:
 
 def image_grid(images: torch.Tensor, cols: int, title: str, path: Path) -> None:
     """Grey-level (n, h, w) images in [0, 1] as one tiled picture, ink dark on white."""
+    # Imported here: torchvision loads torch._dynamo and its model zoo (seconds), and stage check-params, which
+    # imports every stage's rules, should not wait for that.
+    from torchvision.utils import make_grid
+
     grid = make_grid(images.unsqueeze(1), nrow=cols, padding=2, pad_value=0.0)[0].numpy()
     width = cols * 0.45
     fig, ax = plt.subplots(figsize=(width, grid.shape[0] / grid.shape[1] * width + 0.4))
@@ -77,7 +80,7 @@ class Series:
     values: Mapping[int, float]  # d -> value
     spread: Mapping[int, float] | None = None  # d -> standard deviation over seeds, drawn as bars
     colour: int = 0  # index into the colour cycle: the same index is the same thing in every panel
-    style: str = "-"  # a matplotlib line style; ":" in grey marks a reference line
+    style: str = "-"  # a matplotlib line style; ":" in grey marks a reference line, "none" draws points only
 
 
 @dataclass(frozen=True)
@@ -98,7 +101,7 @@ def against_d(panels: Sequence[Panel], path: Path) -> None:
             ax.errorbar(xs, [series.values[d] for d in xs],
                         yerr=[series.spread[d] for d in xs] if series.spread else None,
                         color="0.5" if reference else f"C{series.colour}", linestyle=series.style,
-                        marker=None if reference else "o", markersize=3.5, capsize=3, label=series.label)
+                        marker=None if reference else "o", markersize=5 if series.style == "none" else 3.5, capsize=3, label=series.label)
         ax.set_xscale("log", base=2)
         ax.set_xticks(dims, [str(d) for d in dims])
         ax.minorticks_off()

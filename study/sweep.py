@@ -129,15 +129,17 @@ def means_table(sweep: Sweep) -> pd.DataFrame:
 
 def summary(sweep: Sweep) -> dict[str, Any]:
     """What `dvc metrics show` lists for the sweep, per recipe: where the loss curve flattens (null while it
-    has not, or with one seed), where active units stop growing, and the best d with its mean test loss."""
+    has not, or with one seed), where active units stop growing (null while they still grow at the largest d),
+    and the best d with its mean test loss."""
     metrics: dict[str, Any] = {"cells": len(sweep.runs), "epochs": sweep.epochs, "seeds": len(sweep.seeds)}
     for recipe in sweep.recipes:
         loss = sweep.curve(recipe)
         best = min(loss, key=lambda d: loss[d].mean)
         known = all(s.known for s in loss.values())
+        stop = growth_stops({d: s.mean for d, s in sweep.curve(recipe, "active_units").items()})
         metrics[recipe] = {
             "bend_d": bend(steps(loss)) if known and len(loss) > 1 else None,
-            "active_units_stop_d": growth_stops({d: s.mean for d, s in sweep.curve(recipe, "active_units").items()}),
+            "active_units_stop_d": stop if stop < max(loss) else None,
             "best_d": best,
             "best_test_loss": round(float(loss[best].mean), 4),
         }

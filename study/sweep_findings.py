@@ -5,6 +5,7 @@ current. Each sentence follows its numbers, so a comparison that flips flips the
 
 from __future__ import annotations
 
+import itertools
 import statistics
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -65,12 +66,7 @@ def recipe_comparison(sweep: Sweep) -> str:
         best, second = spread[(ranked[0], d)], spread[(ranked[1], d)]
         beyond = exceeds_twice_the_spread(best, second) if best.known and second.known else None
         winners.append((d, ranked[0], second.mean - best.mean, beyond))
-    runs: list[list[tuple[int, str, float, bool | None]]] = []
-    for item in winners:
-        if runs and runs[-1][-1][1] == item[1]:
-            runs[-1].append(item)
-        else:
-            runs.append([item])
+    runs = [list(group) for _, group in itertools.groupby(winners, key=lambda winner: winner[1])]
     clauses = []
     for run in runs:
         margins = f"by {listing([f'{margin:.2f}' for _, _, margin, _ in run])} nats"
@@ -156,11 +152,11 @@ def flattening(sweep: Sweep, recipe: str) -> str:
     before = [s for s in path if s.start < flat_from]
     after = [s for s in path if s.start >= flat_from]
     text = (f"With {recipe_name(recipe)} no {word} from $d = {flat_from}$ on lowers the test loss by more than twice "
-            f"the seed spread: {'they change' if len(after) > 1 else 'it changes'} it by "
-            f"{listing([signed(-s.gain) for s in after])} nats against twice the spread of "
-            f"{listing([f'{s.noise:.2f}' for s in after])}")
+            f"the seed spread ({'changes' if len(after) > 1 else 'a change'} of "
+            f"{listing([signed(-s.gain) for s in after])} nats against twice the spread, "
+            f"{listing([f'{s.noise:.2f}' for s in after])})")
     if not before:
-        return text + ", so the curve is flat over the whole sweep."
+        return text + ": the curve is flat over the whole sweep."
     bought = [s for s in before if s.gain > s.noise]
     if len(bought) == len(before):
         return text + (f"; before, each {word} lowered it by more "
@@ -184,12 +180,22 @@ def trade(sweep: Sweep, recipe: str) -> str:
     return f"With {recipe_name(recipe)}, {'; '.join(parts)} (Table~\\ref{{tab:steps}} gives every {step_word(dims)})."
 
 
+def flattens_from(sweep: Sweep, recipe: str) -> int | None:
+    """Where the recipe's test loss flattens; None where it has not, or where one seed leaves it unjudged."""
+    loss = sweep.curve(recipe)
+    if len(loss) < 2 or not all(s.known for s in loss.values()):
+        return None
+    return bend(steps(loss))
+
+
 def active_units(sweep: Sweep, recipe: str) -> str:
-    """Up to which d every latent dimension is active, and from which d the count stops growing."""
+    """Up to which d every latent dimension is active, from which d the count stops growing, and whether
+    that is where the test loss flattens."""
     active = {d: s.mean for d, s in sweep.curve(recipe, "active_units").items()}
     dims = sorted(active)
     full = [d for d in dims if active[d] == d]
     stop = growth_stops(active)
+    flat_from = flattens_from(sweep, recipe)
     text = f"With {recipe_name(recipe)}, "
     if len(full) == len(dims):
         text += f"every latent dimension is active at every $d$ of the sweep, up to $d = {dims[-1]}$"
@@ -202,6 +208,11 @@ def active_units(sweep: Sweep, recipe: str) -> str:
         text += (f"; the count stops growing at $d = {stop}$ ({active[stop]:.1f} active units on average)"
                  if stop < top else "; the count still grows at the largest $d$")
         text += f", and at $d = {top}$ the model uses {active[top]:.1f} of its {top}"
+        if flat_from is not None and stop < top:
+            text += (f": it stops where the test loss flattens" if stop == flat_from else
+                     f", while the test loss flattens from $d = {flat_from}$")
+        elif flat_from is not None:
+            text += f", though the test loss flattens from $d = {flat_from}$"
     return text + "."
 
 
@@ -231,14 +242,18 @@ def literature(sweep: Sweep) -> str:
             ours.append(f"from $d = {flat_from}$ with {recipe_name(recipe)}" if flat_from is not None else
                         f"not by $d = {max(loss)}$ with {recipe_name(recipe)}")
     low, high, units = BURDA_ACTIVE
-    text = (f"\\citet{{kingma2014}} report a test lower bound of about {shown} (their Figure~2, values read off "
+    top = sweep.dims[-1]
+    used = listing([f"{sweep.curve(recipe, 'active_units')[top].mean:.1f} with {recipe_name(recipe)}"
+                    for recipe in sweep.recipes])
+    text = (f"\\citet{{kingma2014}} report a test negative ELBO of about {shown} (their Figure~2, values read off "
             f"the figure), and none better at $d = {KINGMA_WELLING_FLAT_UP_TO}$: their curve flattens from about "
             f"$d = {max(KINGMA_WELLING)}$.")
     if ours:
         text += f" Ours flattens {listing(ours)}."
     return text + (" Their models saw binarized MNIST through a different architecture and budget, so only the "
                    "shape of the curves compares, not their level. "
-                   f"\\citet{{burda2016}} find {low} to {high} of {units} latent units active in their one-layer VAE.")
+                   f"\\citet{{burda2016}} find {low} to {high} of {units} latent units active in their one-layer VAE; "
+                   f"our cells at $d = {top}$ use {used}.")
 
 
 def currency(all_params: Mapping[str, Mapping[str, Any]], binarize: str, code_md5: str, sweep: Sweep) -> str:
@@ -270,11 +285,11 @@ def abstract(sweep: Sweep) -> str:
         loss = sweep.curve(recipe)
         if len(loss) < 2 or not all(s.known for s in loss.values()):
             continue
-        flat_from = bend(steps(loss))
+        flat_from, top = bend(steps(loss)), max(loss)
         stop = growth_stops({d: s.mean for d, s in sweep.curve(recipe, "active_units").items()})
-        where = f"flattens from $d = {flat_from}$" if flat_from is not None else f"still falls at $d = {max(loss)}$"
-        parts.append(f"with {recipe_name(recipe)} the test loss {where} and active units stop growing at "
-                     f"$d = {stop}$")
+        where = f"flattens from $d = {flat_from}$" if flat_from is not None else f"still falls at $d = {top}$"
+        units = f"stop growing at $d = {stop}$" if stop < top else f"still grow at $d = {top}$"
+        parts.append(f"with {recipe_name(recipe)} the test loss {where} and active units {units}")
     if not parts:
         return ""
     return f"Over {dims_text(sweep.dims)}, {'; '.join(parts)}."

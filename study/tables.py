@@ -25,10 +25,12 @@ def recipe_table(all_params: Mapping[str, Any], dims: list[int]) -> str:
 
 
 def differences_table(recipes: Mapping[int, Mapping[str, Any]], reasons: Mapping[str, str]) -> str:
-    """One row per setting whose value differs between the train blocks, with the measurement behind it."""
-    frame = pd.DataFrame([{"setting": key.replace("_", " "),
-                           **{f"$d = {d}$": str(recipe[key]) for d, recipe in recipes.items()}, "why": why}
-                          for key, why in reasons.items()])
+    """One row per setting whose value differs between the train blocks, with the measurement behind it (one
+    row that says so when none differs)."""
+    rows = [{"setting": key.replace("_", " "), **{f"$d = {d}$": str(recipe[key]) for d, recipe in recipes.items()},
+             "why": why} for key, why in reasons.items()]
+    frame = pd.DataFrame(rows or [{"setting": "none", **{f"$d = {d}$": "" for d in recipes},
+                                   "why": "The main models' recipes are the same but for $d$."}])
     return latex_table(frame, align="l" * (len(recipes) + 1) + "p{0.5\\linewidth}", latex_columns=["why"])
 
 
@@ -114,9 +116,11 @@ def reproducibility_table(runs: Mapping[str, Mapping[str, Any]], models: Mapping
 
 
 def params_table(all_params: Mapping[str, Any]) -> str:
-    flat = pd.json_normalize(all_params, sep=".").iloc[0]
-    frame = pd.DataFrame({"key": flat.index, "value": [str(v) for v in flat.values]})
-    return latex_table(frame, align="ll")
+    """One row per block, its settings in a wrapped paragraph: a row per key no longer fits on a page."""
+    frame = pd.DataFrame({"block": list(all_params),
+                          "settings": ["; ".join(f"{key} {value}" for key, value in block.items())
+                                       for block in all_params.values()]})
+    return latex_table(frame, align="lp{0.78\\linewidth}")
 
 
 def ladder_table(likelihood: Mapping[str, Any]) -> str:

@@ -12,13 +12,16 @@ from typing import Any
 
 import pytest
 import yaml
+from filelock import FileLock
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# Small enough for a 2-core CPU in seconds, large enough for every stage to do its real job. The train
-# block keeps its defaults (torch.compile, precision auto): the suite runs what users get.
+# Small enough for a 2-core CPU in seconds, large enough for every stage to do its real job. Precision stays
+# `auto`, what users get; torch.compile is off because compiling a tiny model takes longer than training it:
+# test_train checks compiled training against eager, and test_fail_fast runs the whole pipeline compiled.
 TINY = {
     "data": {"val_size": 200, "train_size": 500, "test_size": 300},
+    "train": {"compile": False},
     "train-d1": {"epochs": 2, "hidden": [64]},
     "train-d2": {"epochs": 2, "hidden": [64]},
     "train-d64": {"epochs": 2, "hidden": [64]},
@@ -38,8 +41,10 @@ def tiny_params(**overrides: dict[str, Any]) -> dict[str, Any]:
 
 
 def env() -> dict[str, str]:
-    """Environment for subprocesses: the venv's python first on PATH, as DVC's stage commands need."""
-    return {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", "CI": "true"}
+    """Environment for subprocesses: the venv's python first on PATH, as DVC's stage commands need; one thread
+    per process, since the suite's workers already keep every core busy with tiny models."""
+    return {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", "CI": "true",
+            "OMP_NUM_THREADS": "1"}
 
 
 # No subprocess of the suite may hang it: past this, subprocess.run kills the command and the test fails.
@@ -58,10 +63,19 @@ def dvc(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProce
     return run([sys.executable, "-m", "dvc", *args], repo, check=check)
 
 
-def stages_run(repo: Path) -> set[str]:
-    """Run ``dvc repro`` in ``repo``; the stages it ran."""
-    out = dvc(repo, "repro").stdout
-    return {line.split("'")[1] for line in out.splitlines() if line.startswith("Running stage")}
+def ran(output: str) -> set[str]:
+    """The stages a ``dvc repro`` ran, from what it printed."""
+    return {line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage")}
+
+
+def stages_run(repo: Path, *targets: str) -> set[str]:
+    """Run ``dvc repro`` in ``repo`` (on ``targets``, or everything); the stages it ran."""
+    return ran(dvc(repo, "repro", *targets).stdout)
+
+
+# The cells of the sweep in TINY, as dvc.yaml's matrix names them.
+RECIPES = ("train-d2", "train-d64")
+CELLS = {f"sweep@{d}-{recipe}-{seed}" for d in (1, 2) for recipe in RECIPES for seed in (1, 2)}
 
 
 def git(repo: Path, *args: str) -> str:
@@ -70,6 +84,7 @@ def git(repo: Path, *args: str) -> str:
 
 def copy_repo(dest: Path) -> Path:
     """Copy the files git tracks (plus uncommitted edits) into ``dest`` and make it a fresh git repo."""
+    dest.mkdir(parents=True, exist_ok=True)
     listed = run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], ROOT).stdout
     for rel in filter(None, listed.split("\0")):
         src = ROOT / rel
@@ -97,11 +112,22 @@ def commit_all(repo: Path, message: str) -> None:
 
 @pytest.fixture(scope="session")
 def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A temporary copy of the repo on which a tiny ``dvc repro`` has run and been committed."""
-    repo = copy_repo(tmp_path_factory.mktemp("pipeline"))
-    write_params(repo, tiny_params())
-    dvc(repo, "repro")
-    commit_all(repo, "tiny run")
+    """A temporary copy of the repo on which a tiny ``dvc repro`` has run and been committed. Built once per
+    test run: the suite runs in pytest-xdist workers, and the first to need it builds it while the others wait.
+    Tests that run dvc in it (which takes DVC's repo lock) share the xdist group "pipeline"; the others read
+    its files or work on a copy (:func:`pipeline_copy`)."""
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # the run's directory, above each worker's own
+    repo, built = shared / "pipeline", shared / "pipeline.built"
+    with FileLock(str(shared / "pipeline.lock")):
+        if not built.exists():
+            shutil.rmtree(repo, ignore_errors=True)  # what a build that failed left
+            copy_repo(repo)
+            write_params(repo, tiny_params())
+            dvc(repo, "repro")
+            commit_all(repo, "tiny run")
+            built.touch()
     return repo
 
 

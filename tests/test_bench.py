@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import time
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
 
 from bench import loops, pipeline, reference
 from bench.__main__ import BEGIN, END, machine_kind, splice
@@ -60,19 +58,12 @@ def test_readme_without_markers_is_refused(tmp_path: Path) -> None:
         splice(readme, "table", "amd-epyc")
 
 
-def test_every_stage_is_rerun_and_measured(pipeline_copy: Path) -> None:
-    started = time.time()
-    runs = pipeline.time_stages(pipeline_copy)
-    stages = yaml.safe_load((pipeline_copy / "dvc.yaml").read_text())["stages"]
-    assert {r.stage for r in runs} == set(stages)
-    for run in runs:
-        # It really ran: its metrics file is new, and the time measured around `dvc repro` covers the time
-        # the stage measured inside itself.
-        for entry in stages[run.stage].get("metrics", []):
-            metrics = pipeline_copy / next(iter(entry))
-            assert metrics.stat().st_mtime > started, run.stage
-            assert run.seconds >= json.loads(metrics.read_text())["stage_seconds"], run.stage
-        # Each stage's own process imports numpy at least: tens of MB; training imports torch too.
-        assert run.peak_rss_mb > 50, run.stage
-    trains = [r.peak_rss_mb for r in runs if r.stage.startswith("train-")]
-    assert min(trains) > next(r.peak_rss_mb for r in runs if r.stage == "prepare-data")
+def test_peak_memory_is_the_commands_own_not_the_benchmarks(tmp_path: Path) -> None:
+    """A child's peak RSS on Linux starts from its parent's at the fork: measured from this process, which has
+    torch loaded, a bare Python would look hundreds of MB large."""
+    import torch  # noqa: F401  (the benchmark's process has it loaded too)
+
+    seconds, peak_mb = pipeline.run_measured([sys.executable, "-c", "pass"], tmp_path)
+    assert 0 < seconds and 1 < peak_mb < 60
+    touch_200_mb = "b = bytearray(200 * 2**20); b[::4096] = b'1' * len(b[::4096])"
+    assert pipeline.run_measured([sys.executable, "-c", touch_200_mb], tmp_path)[1] > 200

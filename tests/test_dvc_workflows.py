@@ -12,11 +12,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from conftest import ROOT, commit_all, dvc, git, run, stages_run, tiny_params, write_params
+from conftest import CELLS, ROOT, commit_all, dvc, git, ran, run, stages_run, tiny_params, write_params
 from dvc import api as dvc_api
 from dvc.repo import Repo
 
+from study.provenance import source_files
+
 STAGE_MODULES = {
+    "check-params": "stages.check_params",
     "prepare-data": "stages.prepare_data",
     "train-d1": "stages.train",
     "train-d2": "stages.train",
@@ -24,54 +27,65 @@ STAGE_MODULES = {
     "baseline": "stages.baseline",
     "embed": "stages.embed",
     "likelihood": "stages.likelihood",
+    "sweep": "stages.sweep",
+    "sweep-summary": "stages.sweep_summary",
     "figures": "stages.figures",
     "report": "stages.report",
 }
-ALL = set(STAGE_MODULES)
+CHECK = {"check-params"}
 TRAIN = {"train-d1", "train-d2", "train-d64"}
 MODEL_READERS = TRAIN | {"baseline", "embed", "likelihood", "figures"}
+ALL = (set(STAGE_MODULES) - {"sweep"}) | CELLS
+CELLS_OF = {recipe: {cell for cell in CELLS if f"-{recipe}-" in cell} for recipe in ("train-d2", "train-d64")}
 
-# Which stages `dvc status` reports stale after an edit of each file (the stages downstream of them then
-# rerun too). Figure, embedding, report, provenance and one stage's validation code reach no train stage.
+# Which stages `dvc status` reports stale after an edit of each file (the stages downstream of them then rerun
+# too). check-params imports every stage's rules, so it goes stale with any code a stage runs; its output lists
+# the keys checked, which code edits leave alone, so it reruns in seconds and nothing after it does.
 CODE_EDITS = {
     # What every stage needs, kept small and stable.
     "stages/cli.py": ALL,
     "stages/params.py": ALL,
     "vae/errors.py": ALL,
     "vae/io.py": ALL,
-    "vae/data.py": ALL - {"report"},  # the prepared arrays' format, which every stage but report reads
-    "vae/mnist.py": {"prepare-data"},
-    # The model and its evaluation.
-    "vae/model.py": MODEL_READERS,
-    "vae/loss.py": MODEL_READERS,
-    "vae/evaluate.py": MODEL_READERS,
-    "vae/train.py": TRAIN | {"baseline"},
-    "vae/progress.py": MODEL_READERS,
-    "vae/hardware.py": TRAIN | {"baseline"},
+    "vae/data.py": ALL - {"sweep-summary", "report"},  # the prepared arrays' format
+    "vae/mnist.py": CHECK | {"prepare-data"},
+    # The model, its training and its evaluation: the main models and the sweep's cells alike.
+    "vae/model.py": CHECK | MODEL_READERS | CELLS,
+    "vae/loss.py": CHECK | MODEL_READERS | CELLS,
+    "vae/evaluate.py": CHECK | MODEL_READERS | CELLS,
+    "vae/progress.py": CHECK | MODEL_READERS | CELLS,
+    "vae/train.py": CHECK | TRAIN | {"baseline"} | CELLS,
+    "vae/hardware.py": CHECK | TRAIN | {"baseline"} | CELLS,
+    "stages/train.py": CHECK | TRAIN | {"baseline"} | CELLS,  # the baseline and the cells use its rules and loop
+    "study/embedding.py": CHECK | {"embed"} | CELLS,  # a cell's k-NN classifier on latent means
+    "study/provenance.py": CHECK | {"report"} | CELLS,  # a cell fingerprints the code it ran
     # One stage each.
-    "stages/prepare_data.py": {"prepare-data"},
-    "stages/train.py": TRAIN,
-    "stages/baseline.py": {"baseline"},
-    "stages/embed.py": {"embed"},
-    "vae/embedding.py": {"embed"},
-    "stages/checkpoints.py": {"embed", "likelihood", "figures"},
-    "stages/likelihood.py": {"likelihood"},
-    "vae/likelihood.py": {"likelihood"},
-    "stages/figures.py": {"figures"},
-    "vae/figures.py": {"figures"},
-    "vae/model_figures.py": {"figures"},
-    "vae/sampling.py": {"embed", "figures"},  # embed judges reconstructions and samples too
-    "stages/report.py": {"report"},
-    "vae/report.py": {"report"},
-    "vae/findings.py": {"report"},
-    "vae/stats.py": {"figures", "report"},  # the seed sweep's spread: error bars and tables
-    "vae/sweep.py": {"figures", "report"},
-    "vae/provenance.py": {"report"},
+    "stages/check_params.py": CHECK,
+    "stages/prepare_data.py": CHECK | {"prepare-data"},
+    "stages/baseline.py": CHECK | {"baseline"},
+    "stages/embed.py": CHECK | {"embed"},
+    "stages/checkpoints.py": CHECK | {"embed", "likelihood", "figures"},
+    "stages/likelihood.py": CHECK | {"likelihood"},
+    "vae/likelihood.py": CHECK | {"likelihood"},
+    "stages/sweep.py": CHECK | CELLS,
+    "stages/sweep_summary.py": CHECK | {"sweep-summary"},
+    "study/stats.py": CHECK | {"sweep-summary", "figures", "report"},
+    "study/sweep.py": CHECK | {"sweep-summary", "figures", "report"},
+    "stages/figures.py": CHECK | {"figures"},
+    "study/figures.py": CHECK | {"figures"},
+    "study/model_figures.py": CHECK | {"figures"},
+    "vae/sampling.py": CHECK | {"embed", "figures"},  # embed judges reconstructions and samples too
+    "stages/report.py": CHECK | {"report"},
+    "study/findings.py": CHECK | {"report"},
+    "study/sweep_findings.py": CHECK | {"report"},
+    "study/latex.py": CHECK | {"report"},
+    "study/tables.py": CHECK | {"report"},
     "report/report.tex": {"report"},
     "report/results.tex": {"report"},  # an output of the report stage, not a source
     ".dvc/plots.html": set(),  # the page template of `dvc plots show`: no stage runs it
     # Docstring-only package markers, left out of the deps.
     "stages/__init__.py": set(),
+    "study/__init__.py": set(),
     "vae/__init__.py": set(),
 }
 
@@ -89,7 +103,7 @@ def imported_repo_files(module: str) -> set[str]:
             "print('\\n'.join(str(Path(m.__file__).relative_to(root)) for m in list(sys.modules.values())"
             " if getattr(m, '__file__', None) and Path(m.__file__).is_relative_to(root)))")
     out = run([sys.executable, "-c", code], ROOT).stdout.split()
-    return {p for p in out if p.startswith(("stages/", "vae/")) and not p.endswith("__init__.py")}
+    return {p for p in out if p.startswith(("stages/", "study/", "vae/")) and not p.endswith("__init__.py")}
 
 
 @pytest.mark.parametrize("stage", sorted(STAGE_MODULES))
@@ -99,6 +113,13 @@ def test_code_deps_are_exactly_the_imported_files(stage: str) -> None:
     assert declared == imported_repo_files(STAGE_MODULES[stage])
 
 
+def test_a_cells_code_fingerprint_reads_the_files_it_imports() -> None:
+    """The report says whether the sweep ran the code as it is now by fingerprinting what a cell imports, read
+    from import statements rather than by importing: the two must be the same files."""
+    assert set(source_files("stages.sweep")) == imported_repo_files("stages.sweep")
+
+
+@pytest.mark.xdist_group("pipeline")  # runs dvc in the shared pipeline
 def test_noop_repro_is_up_to_date(pipeline: Path) -> None:
     start = time.perf_counter()
     out = dvc(pipeline, "repro").stdout
@@ -106,35 +127,42 @@ def test_noop_repro_is_up_to_date(pipeline: Path) -> None:
     assert "Data and pipelines are up to date." in out
 
 
+# check-params reads every block, and its output changes with none of these values: it reruns in seconds and
+# nothing runs after it but the stages listed beside it.
 @pytest.mark.parametrize(
     ("block", "key", "value", "expected"),
     [
-        # embed, likelihood and figures read the train blocks to check that each model is current.
-        ("train-d64", "lr", 0.002, {"train-d64", "embed", "figures", "report"}),
-        # The baseline trains as many epochs, from the same seed, as the d=1 and d=2 models.
+        # embed, likelihood and figures read the train blocks to check that each model is current; the cells of
+        # a recipe read every setting of its block but epochs and seed.
+        ("train-d64", "lr", 0.002, {"train-d64", "embed", "figures", "report"} | CELLS_OF["train-d64"]),
+        ("train-d2", "activation", "elu",
+         {"train-d2", "embed", "likelihood", "figures", "report"} | CELLS_OF["train-d2"]),
+        # The baseline trains as many epochs, from the same seed, as the d=1 and d=2 models; the cells set their own.
         ("train-d2", "epochs", 3, {"train-d2", "baseline", "embed", "likelihood", "figures", "report"}),
         ("train-d1", "seed", 7, {"train-d1", "baseline", "embed", "likelihood", "figures", "report"}),
         ("train-d1", "lr", 0.002, {"train-d1", "embed", "likelihood", "figures", "report"}),
         ("likelihood", "d2_grid_points", 200, {"likelihood", "report"}),
-        # The baseline trains at the models' speed settings.
-        ("train", "precision", "fp32", {"train-d1", "train-d2", "train-d64", "baseline", "report"}),
+        # The baseline and the cells train at the models' speed settings.
+        ("train", "precision", "fp32", TRAIN | {"baseline", "report"} | CELLS),
         ("figures", "seed", 1, {"figures", "report"}),
         ("baseline", "lr", 0.002, {"baseline", "report"}),
         ("embed", "knn_k", 3, {"embed", "report"}),
-        # Train stages read no data params: they rerun because the prepared data changes (see below).
+        ("sweep", "epochs", 3, {"report"} | CELLS),
+        ("sweep", "knn_k", 3, {"report"} | CELLS),
+        # A new seed adds cells (not yet run) and changes the grid the summary gathers; no other cell.
+        ("sweep", "seeds", [1, 2, 3], {"sweep-summary", "report"} | {f"sweep@{d}-{r}-3" for d in (1, 2)
+                                                                      for r in ("train-d2", "train-d64")}),
+        # Train stages read no data params: they rerun because the prepared data changes.
         ("data", "val_size", 201, {"prepare-data", "report"}),
         ("report", "reference_val_loss", 99.0, {"report"}),
     ],
 )
-def test_param_change_marks_exactly_the_stages_that_read_it(pipeline: Path, block: str, key: str, value: object,
+def test_param_change_marks_exactly_the_stages_that_read_it(pipeline_copy: Path, block: str, key: str, value: object,
                                                             expected: set[str]) -> None:
-    params = yaml.safe_load((pipeline / "params.yaml").read_text())
+    params = yaml.safe_load((pipeline_copy / "params.yaml").read_text())
     params[block][key] = value
-    try:
-        write_params(pipeline, params)
-        assert stale_stages(pipeline) == expected
-    finally:
-        git(pipeline, "checkout", "params.yaml")
+    write_params(pipeline_copy, params)
+    assert stale_stages(pipeline_copy) == CHECK | expected
 
 
 # Every kind of source file in the repository, and a comment in its language.
@@ -165,39 +193,38 @@ def test_code_edit_marks_exactly_the_stages_in_the_table(pipeline_copy: Path) ->
 
 def test_repro_reruns_only_the_stages_a_change_reaches(pipeline_copy: Path) -> None:
     repo = pipeline_copy
-    with (repo / "vae/figures.py").open("a") as f:
+    with (repo / "study/figures.py").open("a") as f:
         f.write("\n# how a figure looks\n")
     # The figures come out byte-identical (fixed PNG metadata); the report reruns only if the figures stage's
-    # metrics changed, and those hold its wall time, rounded, which may or may not come out the same.
+    # metrics changed, and those hold its wall time, rounded, which may or may not come out the same. check-params
+    # reruns (it imports the figures' rules) and writes what it wrote before, so nothing after it reruns for it.
     pngs = {p.name: p.read_bytes() for p in (repo / "plots").glob("*.png")}
     figure_metrics = (repo / "metrics/figures.json").read_bytes()
-    ran = stages_run(repo)
+    ran_now = stages_run(repo)
     metrics_changed = (repo / "metrics/figures.json").read_bytes() != figure_metrics
-    assert ran == {"figures"} | ({"report"} if metrics_changed else set())
+    assert ran_now == {"check-params", "figures"} | ({"report"} if metrics_changed else set())
     assert {p.name: p.read_bytes() for p in (repo / "plots").glob("*.png")} == pngs
     commit_all(repo, "figure code edited")
 
     write_params(repo, tiny_params(**{"train-d64": {"epochs": 3, "hidden": [64]}}))
-    assert stages_run(repo) == {"train-d64", "embed", "figures", "report"}
+    assert stages_run(repo) == {"check-params", "train-d64", "embed", "figures", "report"}
 
     diff = json.loads(dvc(repo, "metrics", "diff", "--json").stdout)
     assert diff["metrics/train-d64.json"]["epochs_run"] == {"old": 2, "new": 3, "diff": 1}
     assert "metrics/train-d1.json" not in diff
     params_diff = json.loads(dvc(repo, "params", "diff", "--json").stdout)["params.yaml"]["train-d64.epochs"]
     assert (params_diff["old"], params_diff["new"]) == (2, 3)
-    commit_all(repo, "d64 for 3 epochs")
-
-    write_params(repo, tiny_params(**{"data": {"split_seed": 1}, "train-d64": {"epochs": 3, "hidden": [64]}}))
-    assert stages_run(repo) == ALL
 
 
+@pytest.mark.xdist_group("pipeline")  # runs dvc in the shared pipeline
 def test_metrics_show_lists_every_metric_of_every_stage(pipeline: Path) -> None:
     shown = json.loads(dvc(pipeline, "metrics", "show", "--json").stdout)
     data = next(iter(shown.values()))["data"]
     files = {path: value["data"] for path, value in data.items()}
+    # One row per stage, the sweep's summary for its cells: not one row per cell.
     assert set(files) == {"metrics/prepare-data.json", "metrics/train-d1.json", "metrics/train-d2.json",
                           "metrics/train-d64.json", "metrics/baseline.json", "metrics/embed.json",
-                          "metrics/likelihood.json", "metrics/figures.json"}
+                          "metrics/likelihood.json", "metrics/sweep-summary.json", "metrics/figures.json"}
     for d in (1, 2, 64):
         assert {"best_val_loss", "test_loss", "active_units"} <= set(files[f"metrics/train-d{d}.json"])
         # dvc shows numbers and strings; the list of sample shares stays in the file.
@@ -205,19 +232,19 @@ def test_metrics_show_lists_every_metric_of_every_stage(pipeline: Path) -> None:
             files["metrics/embed.json"][f"d{d}"])
 
 
-def test_plots_show_and_diff(pipeline: Path) -> None:
-    dvc(pipeline, "plots", "show", "--out", "html-show")
-    page = (pipeline / "html-show/index.html").read_text()
+@pytest.mark.xdist_group("pipeline")  # runs dvc in the shared pipeline
+def test_plots_show_and_diff(pipeline: Path, tmp_path: Path) -> None:
+    dvc(pipeline, "plots", "show", "--out", str(tmp_path / "html-show"))
+    page = (tmp_path / "html-show/index.html").read_text()
     for name in ("loss-d1.csv", "loss-d2.csv", "loss-d64.csv", "val_loss", "train_loss", "Loss per epoch",
-                 "d=1 latent means", "d=2 latent means", "d=64 latent means, t-SNE"):
+                 "d=1 latent means", "d=2 latent means", "d=64 latent means, t-SNE", "Sweep, test loss against d",
+                 "Sweep, active units against d"):
         assert name in page, name
     declared = yaml.safe_load((pipeline / "dvc.yaml").read_text())["plots"]
     for png in (p for p in declared if isinstance(p, str)):
         assert f"workspace_{png.replace('/', '_')}" in page, png
-    dvc(pipeline, "plots", "diff", "HEAD", "--out", "html-diff")
-    assert (pipeline / "html-diff/index.html").is_file()
-    shutil.rmtree(pipeline / "html-show")
-    shutil.rmtree(pipeline / "html-diff")
+    dvc(pipeline, "plots", "diff", "HEAD", "--out", str(tmp_path / "html-diff"))
+    assert (tmp_path / "html-diff/index.html").is_file()
 
 
 def test_models_are_artifacts_dvc_finds_by_name(pipeline_copy: Path, tmp_path: Path) -> None:
@@ -231,14 +258,13 @@ def test_models_are_artifacts_dvc_finds_by_name(pipeline_copy: Path, tmp_path: P
     assert (tmp_path / "model.pt").read_bytes() == (repo / "models/vae-d64.pt").read_bytes()
 
 
-def test_experiments_single_and_queued(pipeline_copy: Path) -> None:
+def test_queued_experiments_run_side_by_side_and_show_their_metrics(pipeline_copy: Path) -> None:
     repo = pipeline_copy
 
-    dvc(repo, "exp", "run", "-S", "train-d64.epochs=3")
-    assert json.loads((repo / "metrics/train-d64.json").read_text())["epochs_run"] == 3
-
+    # Queued experiments of one stage (a learning rate of train-d64 also reaches the cells of its recipe, which
+    # the target leaves out), run two at a time.
     for lr in ("0.002", "0.003"):
-        dvc(repo, "exp", "run", "--queue", "-S", f"train-d64.lr={lr}")
+        dvc(repo, "exp", "run", "--queue", "-S", f"train-d64.lr={lr}", "train-d64")
     dvc(repo, "queue", "start", "-j", "2")
     deadline = time.monotonic() + 300
     while "Running" in (status := dvc(repo, "queue", "status").stdout) or "Queued" in status:
@@ -278,8 +304,7 @@ def test_binarized_experiment_trains_on_binary_samples_and_evaluates_on_a_fixed_
     repo = pipeline_copy
     grey = json.loads((repo / "metrics/train-d2.json").read_text())
     out = dvc(repo, "exp", "run", "-n", "binarized", "-S", "data.binarize=dynamic", "train-d2").stdout
-    assert {line.split("'")[1] for line in out.splitlines() if line.startswith("Running stage")} == {
-        "prepare-data", "train-d2"}
+    assert ran(out) == {"check-params", "prepare-data", "train-d2"}
     metrics = json.loads((repo / "metrics/train-d2.json").read_text())
     assert (grey["binarize"], metrics["binarize"]) == ("none", "dynamic")
     # Binary images carry less to reconstruct than grey ones: the test loss moves.

@@ -19,9 +19,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 import yaml
+from bench import pipeline as bench_pipeline
 from conftest import DEADLINE_S, ROOT, dvc, env, run, tiny_params, write_params
 
 from vae import mnist
@@ -49,7 +51,8 @@ def loss_rows_without_timing(csv_file: Path) -> list[list[str]]:
 
 # --- command line -------------------------------------------------------------------------
 
-@pytest.mark.parametrize("stage", ["prepare_data", "train", "baseline", "embed", "likelihood", "figures", "report"])
+@pytest.mark.parametrize("stage", ["check_params", "prepare_data", "train", "baseline", "embed", "likelihood", "sweep",
+                                   "sweep_summary", "figures", "report"])
 def test_missing_argument_is_one_line(stage: str) -> None:
     done = run([sys.executable, "-m", f"stages.{stage}"], ROOT, check=False)
     assert done.returncode == 2
@@ -186,29 +189,56 @@ def test_divergence_names_stage_epoch_and_cause(pipeline_copy: Path) -> None:
 
 # --- determinism ----------------------------------------------------------------------------
 
+# What a run measures of itself, which no two runs share: wall times and peak memory.
+TIMING = ("train_seconds", "stage_seconds", "seconds_per_epoch", "peak_rss_mb")
+
+
 def outputs_without_timing(repo: Path) -> dict[str, object]:
     """Every output of every stage, with the wall-clock figures (which no two runs share) taken out."""
     found: dict[str, object] = {}
     for path in sorted([*repo.glob("plots/*"), *repo.glob("models/*"), *repo.glob("metrics/*"),
-                        repo / "data/prepared/mnist.npz", repo / "report/results.tex"]):
+                        *repo.glob("results/**/*.*"), repo / "data/prepared/mnist.npz", repo / "report/results.tex"]):
         name = str(path.relative_to(repo))
         if path.suffix == ".json":
-            found[name] = json.loads(re.sub(r'"(train|stage)_seconds": [0-9.]+', '"seconds": 0', path.read_text()))
-        elif path.name.startswith("loss-d") and path.suffix == ".csv":
+            found[name] = json.loads(re.sub(rf'"({"|".join(TIMING)})": [0-9.]+', '"timing": 0', path.read_text()))
+        elif path.name.endswith(".csv") and "loss-" in path.name:
             found[name] = loss_rows_without_timing(path)
+        elif path.name == "sweep.csv" and path.parent.name == "results":
+            found[name] = pd.read_csv(path).drop(columns=list(TIMING)).to_dict("records")
         elif path.suffix == ".tex":  # less the wall times and the commit (the fixture commits after its run)
-            text = re.sub(r"\\newcommand\{\\(ReproTable|Commit)\}.*?\n\}\n", "", path.read_text(), flags=re.S)
+            text = re.sub(r"\\newcommand\{\\(ReproTable|Commit|SweepMinutes)\}.*?\n\}\n", "", path.read_text(),
+                          flags=re.S)
             found[name] = re.sub(r"& [0-9]+ \\\\$", "& (seconds) \\\\", text, flags=re.M)  # train s column
         else:
             found[name] = path.read_bytes()
     return found
 
 
-def test_forced_rerun_of_every_stage_gives_identical_outputs(pipeline_copy: Path) -> None:
-    before = outputs_without_timing(pipeline_copy)
-    assert {"models/vae-d64.pt", "plots/recon-d1.png", "metrics/baseline.json", "report/results.tex"} <= set(before)
-    dvc(pipeline_copy, "repro", "--force")
-    after = outputs_without_timing(pipeline_copy)
+def test_every_stage_rerun_by_the_benchmark_is_measured_and_gives_identical_outputs(pipeline_copy: Path) -> None:
+    """The benchmark reruns every stage (one sweep cell) forced, one after another: each is timed around its
+    command, and each writes what it wrote before."""
+    repo = pipeline_copy
+    before = outputs_without_timing(repo)
+    assert {"models/vae-d64.pt", "plots/recon-d1.png", "metrics/baseline.json", "report/results.tex",
+            "results/sweep/1-train-d2-1.json"} <= set(before)
+    started = time.time()
+    runs = bench_pipeline.time_stages(repo)
+    assert [r.stage for r in runs] == ["check-params", "prepare-data", "train-d1", "train-d2", "train-d64", "baseline",
+                                       "embed", "likelihood", "sweep@1-train-d2-1", "sweep-summary", "figures",
+                                       "report"]
+    written = {run.stage: json.loads((repo / f"metrics/{run.stage}.json").read_text()) for run in runs
+               if (repo / f"metrics/{run.stage}.json").is_file()}
+    written["sweep@1-train-d2-1"] = json.loads((repo / "results/sweep/1-train-d2-1.json").read_text())
+    for run in runs:
+        # Each stage's own process imports numpy at least: tens of MB; training imports torch too.
+        assert run.peak_rss_mb > 50, run.stage
+        if run.stage in written:  # it really ran, and the time around `dvc repro` covers its own
+            assert (repo / ("results/sweep/1-train-d2-1.json" if "@" in run.stage else f"metrics/{run.stage}.json")
+                    ).stat().st_mtime > started, run.stage
+            assert run.seconds >= written[run.stage]["stage_seconds"], run.stage
+    assert min(r.peak_rss_mb for r in runs if r.stage.startswith("train-")) > next(
+        r.peak_rss_mb for r in runs if r.stage == "prepare-data")
+    after = outputs_without_timing(repo)
     assert [name for name in before if after.get(name) != before[name]] == []
 
 
@@ -225,8 +255,8 @@ def test_report_from_the_same_inputs_has_the_same_bytes(pipeline_copy: Path) -> 
 def report_cmd(tex: str = "report/report.tex", results: str | Path = "report/results.tex",
                pdf: str | Path = "report/report.pdf") -> list[str]:
     """The report stage's module and arguments as dvc.yaml runs it, with the LaTeX files to use."""
-    return ["stages.report", "--dims", "1", "2", "64", "--metrics", "metrics", "--plots", "plots", "--seed-sweep",
-            "results/seed-sweep.csv", "--models", "models", "--tex", tex, "--results", str(results), "--pdf", str(pdf)]
+    return ["stages.report", "--dims", "1", "2", "64", "--metrics", "metrics", "--plots", "plots", "--sweep",
+            "results/sweep.csv", "--models", "models", "--tex", tex, "--results", str(results), "--pdf", str(pdf)]
 
 
 def test_missing_tex_says_how_to_install(pipeline: Path, tmp_path: Path) -> None:
@@ -421,7 +451,7 @@ STAGE_COMMANDS = {  # as dvc.yaml runs them
                  "--metrics", "metrics/baseline.json"],
     "embed": embed_cmd()[2:],
     "figures": ["stages.figures", "--dims", "1", "2", "64", "--data", "data/prepared/mnist.npz", "--models", "models",
-                "--stage-metrics", "metrics", "--plots", "plots", "--seed-sweep", "results/seed-sweep.csv",
+                "--stage-metrics", "metrics", "--plots", "plots", "--sweep", "results/sweep.csv",
                 "--metrics", "metrics/figures.json"],
     "report": report_cmd(),
 }
@@ -456,8 +486,8 @@ def test_bad_params_fail_each_stage_in_one_line(pipeline_copy: Path, stage: str,
 
 def output_times(repo: Path) -> dict[Path, int]:
     """When each output of the pipeline was last written."""
-    return {p: p.stat().st_mtime_ns for folder in ("data/prepared", "models", "plots", "metrics", "report")
-            for p in (repo / folder).iterdir()}
+    return {p: p.stat().st_mtime_ns for folder in ("data/prepared", "models", "plots", "metrics", "results", "report")
+            for p in (repo / folder).rglob("*") if p.is_file()}
 
 
 def test_unknown_activation_is_named(pipeline_copy: Path) -> None:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import pandas as pd
 
 from study import findings
-from study.stats import Convergence, Spread
-from study.sweep import Sweep
+from study.stats import Convergence
 
 
 def train_metrics(**overrides: dict[str, Any]) -> dict[int, dict[str, Any]]:
@@ -156,78 +154,34 @@ def test_recipe_differences_name_every_setting_that_differs_but_the_seed() -> No
 RECIPES = {1: {"activation": "relu", "epochs": 60, "lr": 0.001, "seed": 1},
            2: {"activation": "relu", "epochs": 30, "lr": 0.001, "seed": 2},
            64: {"activation": "elu", "epochs": 80, "lr": 0.001, "seed": 64}}
-SPREAD = {("train-d2", 1): Spread(155.0, 0.3, 3), ("train-d2", 2): Spread(139.0, 0.2, 3),
-          ("train-d2", 64): Spread(99.0, 0.1, 3), ("train-d64", 1): Spread(158.0, 0.4, 3),
-          ("train-d64", 2): Spread(142.0, 0.5, 3), ("train-d64", 64): Spread(98.9, 0.2, 3)}
-# The sweep's recipes as its CSV holds them: text, both at one budget.
-SWEEP = Sweep(recipes={"train-d2": {"activation": "relu", "epochs": "30", "lr": "0.001"},
-                       "train-d64": {"activation": "elu", "epochs": "30", "lr": "0.001"}},
-              epochs=30, seeds=[101, 102, 103], spread=SPREAD, binarize="none", commit="abc1234")
 CURVES = {1: Convergence(60, 12, 153.74, 153.67), 2: Convergence(30, 6, 139.16, 138.99),
           64: Convergence(80, 16, 95.94, 95.55)}
 
 
+COSINE = {1: "cosine", 2: "cosine", 64: "cosine"}
+
+
 def test_convergence_names_the_models_still_learning() -> None:
-    text = findings.convergence(CURVES)
+    text = findings.convergence(CURVES, COSINE)
     assert text.startswith("For each main model, over the last 20\\% of its epochs the validation loss fell by 0.07 "
                            "at $d = 1$, 0.17 at $d = 2$ and 0.39 at $d = 64$ nats")
     assert "more than the 0.3 nats this study takes as settled at $d = 64$, which was still learning." in text
     assert "less than the 0.3 nats this study takes as settled at every $d$." in findings.convergence(
-        {1: CURVES[1], 2: CURVES[2]})
+        {1: CURVES[1], 2: CURVES[2]}, COSINE)
+    assert "Under the cosine schedule those epochs run at less than a tenth" in text
 
 
-def test_seed_spread_says_which_differences_exceed_twice_the_spread() -> None:
-    text = findings.seed_spread(SWEEP, "train-d2")
-    assert text.startswith("With the recipe of \\texttt{train-d2} and 30 epochs for every $d$, over seeds 101, 102 "
-                           "and 103, the test loss is 155.00 $\\pm$ 0.30 at $d = 1$, 139.00 $\\pm$ 0.20 at $d = 2$ "
-                           "and 99.00 $\\pm$ 0.10 at $d = 64$")
-    assert text.endswith(": every difference between two dimensions exceeds twice the larger standard deviation.")
-    close = replace(SWEEP, spread={**SPREAD, ("train-d2", 2): Spread(154.5, 0.2, 3)})
-    assert findings.seed_spread(close, "train-d2").endswith(
-        ": the difference exceeds twice the larger standard deviation for $d = 1$ against $d = 64$ and $d = 2$ "
-        "against $d = 64$, not for $d = 1$ against $d = 2$.")
-    tied = replace(SWEEP, spread={("train-d2", 1): Spread(155.0, 0.3, 3), ("train-d2", 2): Spread(155.2, 0.3, 3)})
-    assert findings.seed_spread(tied, "train-d2").endswith(
-        ": no difference between two dimensions exceeds twice the larger standard deviation.")
-    alone = replace(SWEEP, spread={("train-d2", 1): Spread(155.0, 0.3, 3)})
-    assert findings.seed_spread(alone, "train-d2").endswith("the test loss is 155.00 $\\pm$ 0.30 at $d = 1$.")
+def test_convergence_of_a_single_epoch_or_a_constant_rate_is_said_in_words() -> None:
+    text = findings.convergence({**CURVES, 64: None}, {**COSINE, 2: "constant"})
+    assert "fell by 0.07 at $d = 1$ and 0.17 at $d = 2$ nats" in text
+    assert text.endswith("At $d = 64$ the model trained for one epoch, which leaves no earlier epoch to judge its "
+                         "convergence against.")
+    assert "the last epochs of $d = 1$ run at less than a tenth" in text
+    assert findings.convergence({64: None}, COSINE).startswith("At $d = 64$ the model trained for one epoch")
 
 
-def test_recipe_comparison_names_the_better_recipe_per_dimension() -> None:
-    assert findings.recipe_comparison(SWEEP) == (
-        "The mean test loss of the sweep is lower at $d = 1$ with the recipe of \\texttt{train-d2}, by 3.00 nats (more "
-        "than twice the larger standard deviation); at $d = 2$ with the recipe of \\texttt{train-d2}, by 3.00 nats "
-        "(more than twice the larger standard deviation); at $d = 64$ with the recipe of \\texttt{train-d64}, by "
-        "0.10 nats (less than twice the larger standard deviation).")
 
 
-def test_every_difference_between_the_recipes_gets_its_measurement() -> None:
-    train = train_metrics()
-    reasons = findings.difference_reasons(RECIPES, CURVES, train, SWEEP)
-    assert list(reasons) == ["activation", "epochs", "seed"]
-    assert reasons["activation"].startswith("The sweep's two recipes differ in activation. The mean test loss")
-    assert reasons["epochs"].startswith("Over the last 20\\% of its epochs the validation loss fell by 0.07 at")
-    # The longer budgets against the sweep's shorter one, each with the recipe it matches.
-    assert ("At $d = 1$ its recipe reaches 155.00 $\\pm$ 0.30 in 30 epochs (Table~\\ref{tab:sweep}) and 157.48 in "
-            "60.") in reasons["epochs"]
-    assert "At $d = 64$ its recipe reaches 98.90 $\\pm$ 0.20 in 30 epochs" in reasons["epochs"]
-    assert "$d = 2$ its recipe" not in reasons["epochs"]
-    assert reasons["seed"].startswith("A label, not a setting")
-    # A difference no run measured says so.
-    unmeasured = findings.difference_reasons({**RECIPES, 2: {**RECIPES[2], "lr": 0.002}}, CURVES, train, SWEEP)
-    assert unmeasured["lr"] == "Not measured by the pipeline or the seed sweep."
-
-
-def test_sweep_currency_flags_settings_changed_since_the_sweep() -> None:
-    blocks = {f"train-d{d}": recipe for d, recipe in RECIPES.items()}
-    assert findings.sweep_currency(blocks, "none", SWEEP) == (
-        "The sweep ran at commit \\texttt{abc1234}, with the recipes and data of \\texttt{params.yaml} but for the "
-        "budget.")
-    changed = {**blocks, "train-d64": {**blocks["train-d64"], "lr": 0.002}}
-    assert findings.sweep_currency(changed, "dynamic", SWEEP) == (
-        "The sweep ran at commit \\texttt{abc1234}, with settings that \\texttt{params.yaml} has since changed: "
-        "\\texttt{train-d64} (lr) and the binarization (none in the sweep, dynamic here); \\texttt{make seeds} "
-        "reruns it.")
 
 
 def test_pixel_treatment_and_scale_follow_the_binarization() -> None:

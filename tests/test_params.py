@@ -7,14 +7,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 import yaml
 from conftest import ROOT, run
 
-from stages import baseline, embed, figures, likelihood, params, prepare_data, report, train
+from stages import (baseline, check_params, embed, figures, likelihood, params, prepare_data, report, sweep,
+                    sweep_summary, train)
 from stages.params import ParamError
-from vae.data import Split
 
 GOOD = yaml.safe_load((ROOT / "params.yaml").read_text())
 # Every stage's schema, as each stage builds it from its command line in dvc.yaml.
@@ -28,7 +27,18 @@ SCHEMAS = {
     "likelihood": likelihood.SCHEMA,
     "figures": figures.SCHEMA,
     "report": report.SCHEMA,
+    "sweep-summary": sweep_summary.SCHEMA,
+    "sweep@64-train-d64-101": sweep.schema("train-d64"),  # one cell stands for all: they differ in recipe only
 }
+
+
+def declared_params(stage: str) -> set[str]:
+    """The ``params:`` of a stage in dvc.yaml, a sweep cell's with its recipe filled in."""
+    stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+    if stage.startswith("sweep@"):
+        recipe = stage.split("-", 1)[1].rsplit("-", 1)[0]
+        return {entry.replace("${item.recipe}", recipe) for entry in stages["sweep"]["params"]}
+    return set(stages[stage]["params"])
 
 
 def with_change(block: str, key: str, value: Any) -> dict[str, Any]:
@@ -46,15 +56,16 @@ def test_each_stage_validates_the_params_dvc_yaml_says_it_reads() -> None:
     """A stage's schema names the same entries as its ``params:`` in dvc.yaml (the report reads every
     block for its appendix but validates its own; embed and figures read the train blocks only to compare
     them with the models' settings)."""
-    stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
     compared = {"train-d1", "train-d2", "train-d64"}  # read raw, to compare with each model's settings
     unchecked = {"report": set(GOOD) - {"report"}, "embed": compared, "figures": compared,
                  "likelihood": {"train-d1", "train-d2"}}
     for stage, schema in SCHEMAS.items():
-        declared = set(stages[stage]["params"])
+        declared = declared_params(stage)
         assert unchecked.get(stage, set()) <= declared, stage
         assert set(schema) == declared - unchecked.get(stage, set()), stage
-    assert set(stages["report"]["params"]) == set(GOOD)  # its appendix lists every block
+    assert declared_params("report") == set(GOOD)  # its appendix lists every block
+    # check-params reads every block, with every stage's rules.
+    assert declared_params("check-params") == set(GOOD) == set(check_params.schema([1, 2, 64]))
 
 
 @pytest.mark.parametrize(
@@ -83,7 +94,19 @@ def test_each_stage_validates_the_params_dvc_yaml_says_it_reads() -> None:
         ("baseline", "train-d2", "epochs", 0, r"train-d2.epochs = 0: expected an integer >= 1"),
         ("embed", "embed", "tsne_method", "umap",
          r"embed.tsne_method = 'umap': expected one of 'opentsne', 'opentsne-fft', 'sklearn'"),
-        ("figures", "figures", "seed", -1, r"figures.seed = -1: expected an integer >= 0"),
+        ("figures", "figures", "seed", -1, r"figures.seed = -1: expected an integer in \[0, 4294967295\]"),
+        ("train-d1", "train-d1", "seed", 2**32,
+         r"train-d1.seed = 4294967296: expected an integer in \[0, 4294967295\]"),
+        ("sweep-summary", "sweep", "dims", [1, 0],
+         r"sweep.dims = \[1, 0\]: expected a non-empty list of distinct integers >= 1"),
+        ("sweep-summary", "sweep", "dims", [2, 2], r"sweep.dims = \[2, 2\]: expected a non-empty list of distinct"),
+        ("sweep-summary", "sweep", "dims", [], r"sweep.dims = \[\]: expected a non-empty list"),
+        ("sweep-summary", "sweep", "dims", [1.5], r"sweep.dims = \[1.5\]: expected a non-empty list"),
+        ("sweep-summary", "sweep", "recipes", ["relu"],
+         r"sweep.recipes = \['relu'\]: expected a non-empty list of distinct train block names \(train-d<N>\)"),
+        ("sweep-summary", "sweep", "seeds", [-1],
+         r"sweep.seeds = \[-1\]: expected a non-empty list of distinct integers in"),
+        ("sweep@64-train-d64-101", "sweep", "epochs", 0, r"sweep.epochs = 0: expected an integer >= 1"),
         ("report", "report", "reference_latent_dim", 0, r"report.reference_latent_dim = 0: expected an integer >= 1"),
         ("train-d64", "train-d64", "lr", float("inf"), r"train-d64.lr = inf: expected a finite number > 0"),
         ("train-d64", "train-d64", "lr", float("nan"), r"train-d64.lr = nan: expected a finite number > 0"),
@@ -124,11 +147,9 @@ def test_missing_or_malformed_block_is_named(value: Any, state: str) -> None:
         params.validate(changed, figures.SCHEMA)
 
 
-def test_train_and_validation_must_fit_in_mnist(tmp_path: Path) -> None:
-    path = tmp_path / "params.yaml"
-    path.write_text(yaml.safe_dump(with_change("data", "train_size", 55001)))
+def test_train_and_validation_must_fit_in_mnist() -> None:
     with pytest.raises(ParamError, match=r"train_size \+ data.val_size = 60001"):
-        prepare_data.load_params(path)
+        prepare_data.check(with_change("data", "train_size", 55001)["data"], "params.yaml")
 
 
 @pytest.mark.parametrize(
@@ -139,13 +160,10 @@ def test_train_and_validation_must_fit_in_mnist(tmp_path: Path) -> None:
      ("decoded_images", 7, r"embed.decoded_images = 7: expected at most the 6 prepared test images")],
 )
 def test_embed_neighbours_must_fit_the_prepared_data(key: str, value: int, message: str) -> None:
-    def split(n: int) -> Split:
-        return Split(np.zeros((n, 28, 28), dtype=np.uint8), np.zeros(n, dtype=np.uint8))
-    splits = {"train": split(10), "test": split(6)}
     fitting = {**GOOD["embed"], "knn_k": 5, "tsne_perplexity": 5, "decoded_images": 6}
-    embed.check_sizes(fitting, splits, Path("params.yaml"))
+    embed.check_sizes(fitting, 10, 6, "params.yaml")
     with pytest.raises(ParamError, match=message):
-        embed.check_sizes({**fitting, key: value}, splits, Path("params.yaml"))
+        embed.check_sizes({**fitting, key: value}, 10, 6, "params.yaml")
 
 
 def test_stage_fails_in_one_line_without_traceback(tmp_path: Path) -> None:

@@ -11,13 +11,17 @@ import pytest
 import yaml
 from pypdf import PdfReader
 
-from study import stats
+from conftest import CELLS, RECIPES, dvc
+from dvc.repo import Repo
 
+from study import stats
 from vae import hardware
 from vae.train import resolve_device
 
-# The six stages of the study, the baseline the d=1 and d=2 models are compared with, and the figures.
-STAGES = ["prepare-data", "train-d1", "train-d2", "train-d64", "baseline", "embed", "likelihood", "figures", "report"]
+# The six stages of the study; the params check before them; the baseline the d=1 and d=2 models are compared
+# with, the exact likelihood, the sweep (a matrix of cells) and its summary, and the figures.
+STAGES = ["check-params", "prepare-data", "train-d1", "train-d2", "train-d64", "baseline", "embed", "likelihood",
+          "sweep", "sweep-summary", "figures", "report"]
 TRAIN_KEYS = {"latent_dim", "epochs_run", "best_epoch", "best_val_loss", "test_loss", "test_recon", "test_kl",
               "test_nll_iw", "active_units", "train_seconds", "precision", "device", "native_bf16", "binarize",
               "stage_seconds"}
@@ -25,17 +29,16 @@ LOSS_COLUMNS = ["epoch", "train_loss", "val_loss", "val_recon", "val_kl", "secon
 
 
 def declared_outputs(repo: Path) -> list[str]:
-    stages = yaml.safe_load((repo / "dvc.yaml").read_text())["stages"]
-    paths = []
-    for stage in stages.values():
-        for section in ("outs", "metrics", "plots"):
-            for entry in stage.get(section, []):
-                paths.append(entry if isinstance(entry, str) else next(iter(entry)))
-    return paths
+    """Every output of every stage, the sweep's cells expanded as DVC expands them."""
+    with Repo(str(repo)) as dvc_repo:
+        return [str(Path(out.fs_path).relative_to(repo)) for stage in dvc_repo.index.stages for out in stage.outs]
 
 
+@pytest.mark.xdist_group("pipeline")  # runs dvc in the shared pipeline
 def test_dvc_yaml_has_exactly_the_stages(pipeline: Path) -> None:
     assert list(yaml.safe_load((pipeline / "dvc.yaml").read_text())["stages"]) == STAGES
+    listed = set(dvc(pipeline, "stage", "list", "--name-only").stdout.split())
+    assert listed == (set(STAGES) - {"sweep"}) | CELLS  # every d x recipe x seed of params.yaml's sweep block
 
 
 def test_every_declared_output_exists(pipeline: Path) -> None:
@@ -112,6 +115,35 @@ def test_prepare_data_metrics(pipeline: Path) -> None:
     assert (metrics["train_images"], metrics["val_images"], metrics["test_images"]) == (500, 200, 300)
 
 
+def test_each_sweep_cell_writes_its_measures_and_loss_curve(pipeline: Path) -> None:
+    params = yaml.safe_load((pipeline / "params.yaml").read_text())
+    for cell in CELLS:
+        name = cell.removeprefix("sweep@")
+        d, rest = name.split("-", 1)
+        recipe, seed = rest.rsplit("-", 1)
+        results = json.loads((pipeline / f"results/sweep/{name}.json").read_text())
+        assert (results["latent_dim"], results["recipe"], results["seed"]) == (int(d), recipe, int(seed))
+        assert TRAIN_KEYS <= results.keys()
+        assert 0 < results["test_nll_iw"] < results["test_loss"] + 1.0 < 544
+        assert 0.0 <= results["knn_accuracy"] <= 1.0 and 0 < results["peak_rss_mb"] < 2048
+        # The recipe of its train block at the sweep's budget, from its own seed.
+        assert results["settings"] == {**params[recipe], "epochs": params["sweep"]["epochs"], "seed": int(seed)}
+        with (pipeline / f"results/sweep/{name}-loss.csv").open() as f:
+            assert [int(row["epoch"]) for row in csv.DictReader(f)] == [1, 2]
+    # A cell keeps no model.
+    assert sorted(p.name for p in (pipeline / "models").iterdir()) == ["vae-d1.pt", "vae-d2.pt", "vae-d64.pt"]
+
+
+def test_the_sweep_summary_gathers_every_cell(pipeline: Path) -> None:
+    runs = pd.read_csv(pipeline / "results/sweep.csv")
+    assert len(runs) == len(CELLS) and set(runs["recipe"]) == set(RECIPES)
+    means = pd.read_csv(pipeline / "plots/sweep.csv")
+    assert len(means) == 4 and {"test_loss", "test_loss_sd", "active_units", "knn_accuracy"} <= set(means)
+    summary = json.loads((pipeline / "metrics/sweep-summary.json").read_text())
+    assert (summary["cells"], summary["epochs"], summary["seeds"]) == (8, 2, 2)
+    assert set(summary["train-d64"]) == {"bend_d", "active_units_stop_d", "best_d", "best_test_loss"}
+
+
 def test_report_states_the_headline_of_every_metrics_file(pipeline: Path) -> None:
     reader = PdfReader(pipeline / "report/report.pdf")
     text = " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
@@ -124,21 +156,22 @@ def test_report_states_the_headline_of_every_metrics_file(pipeline: Path) -> Non
         f"{metrics['train-d64']['best_val_loss']:.2f}",
         *(f"{metrics['likelihood'][f'd{d}']['test_nll_exact']:.2f}" for d in (1, 2)),
         f"{metrics['likelihood']['test_recon_floor']:.2f}",
-        # The seed sweep's means and the convergence of every main model.
-        *(f"{mean:.2f}" for mean in pd.read_csv(pipeline / "results/seed-sweep.csv")
+        # The sweep's means and the convergence of every main model.
+        *(f"{mean:.2f}" for mean in pd.read_csv(pipeline / "results/sweep.csv")
           .groupby(["recipe", "latent_dim"])["test_loss"].mean()),
         *(f"{stats.convergence(pd.read_csv(pipeline / f'plots/loss-d{d}.csv')['val_loss'].tolist()).fall:.2f}"
           for d in (1, 2, 64)),
     ]
     assert [h for h in headlines if h not in text] == []
     images = sum(len(page.images) for page in reader.pages)
-    assert images >= 14  # every PNG figure is embedded
+    assert images >= 16  # every PNG figure is embedded
 
 
 def test_report_sections_read_as_a_paper(pipeline: Path) -> None:
     text = " ".join(page.extract_text() for page in PdfReader(pipeline / "report/report.pdf").pages)
-    order = ["Abstract", "Introduction", "Method", "Training recipes", "Results", "Likelihood against the latent",
-             "Equal footing and noise", "Checking the likelihood", "Reconstructions", "Samples", "Latent structure", "Against a plain baseline",
+    order = ["Abstract", "Introduction", "Method", "Training recipes", "The sweep", "Results",
+             "Likelihood against the latent", "Equal footing and noise", "How the curve bends",
+             "Checking the likelihood", "Reconstructions", "Samples", "Latent structure", "Against a plain baseline",
              "Against the reference study", "Discussion", "Limitations", "Reproducibility", "References",
              "Parameters"]
     positions = [text.find(heading) for heading in order]

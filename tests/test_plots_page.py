@@ -19,28 +19,27 @@ OFFLINE = "--host-resolver-rules=MAP * ~NOTFOUND"
 
 
 class ChartMarks(HTMLParser):
-    """Counts, per rendered Vega chart, the lines and the points it drew (SVG paths in mark groups). Lines
-    are counted in the chart's first layer: DVC's line template draws each series twice, smoothed and raw."""
+    """What each rendered Vega chart drew: per chart, the stroke colour and dash pattern of every line and the
+    fill colour of every point (SVG paths in mark groups, legends left out)."""
 
     VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
     def __init__(self) -> None:
         super().__init__()
-        self.charts: list[dict[str, int]] = []
+        self.charts: list[dict[str, list]] = []
         self.stack: list[str] = []  # the class attribute of each open element
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        classes = dict(attrs).get("class") or ""
+        attributes = dict(attrs)
+        classes = attributes.get("class") or ""
         if tag == "div" and "vega-embed" in classes.split():
-            self.charts.append({"lines": 0, "points": 0})
-            self.first_line_layer: str | None = None
-        if tag == "path" and self.stack and self.charts and "role-mark" in self.stack[-1].split():  # not legends
+            self.charts.append({"lines": [], "points": []})
+        if tag == "path" and self.stack and self.charts and "role-mark" in self.stack[-1].split():
             parent = self.stack[-1].split()
             if "mark-line" in parent:
-                layer = next((c for c in parent if c.startswith("layer_")), "")
-                self.first_line_layer = self.first_line_layer or layer
-                self.charts[-1]["lines"] += layer == self.first_line_layer
-            self.charts[-1]["points"] += "mark-symbol" in parent
+                self.charts[-1]["lines"].append((attributes.get("stroke"), attributes.get("stroke-dasharray")))
+            if "mark-symbol" in parent:
+                self.charts[-1]["points"].append(attributes.get("fill"))
         if tag not in self.VOID:
             self.stack.append(classes)
 
@@ -58,17 +57,29 @@ def rendered_dom(page: Path) -> str:
     return done.stdout
 
 
-# `plots diff HEAD` draws every series twice: for HEAD and for the workspace.
+# `plots diff HEAD` draws every chart twice, one panel per revision: HEAD and the workspace.
+@pytest.mark.xdist_group("pipeline")  # runs dvc in the shared pipeline
 @pytest.mark.parametrize(("command", "revisions"), [(["plots", "show"], 1), (["plots", "diff", "HEAD"], 2)])
-def test_plots_page_renders_every_chart_offline(pipeline: Path, tmp_path: Path, command: list[str],
-                                                revisions: int) -> None:
+def test_plots_page_renders_every_chart_offline_coloured_by_what_it_compares(pipeline: Path, tmp_path: Path,
+                                                                             command: list[str], revisions: int) -> None:
     dvc(pipeline, *command, "--out", str(tmp_path / "page"))
     page = tmp_path / "page/index.html"
     assert not re.search(r"<script[^>]+src=", page.read_text()), "the page loads a script from elsewhere"
     dom = rendered_dom(page)
-    assert 'data-rendered="4/4"' in dom  # the loss chart and three scatters, each embedded without error
+    # The loss chart, three scatters and two sweep charts, each embedded without error.
+    assert 'data-rendered="6/6"' in dom
     parser = ChartMarks()
     parser.feed(dom)
-    loss, *scatters = parser.charts
-    assert loss["lines"] == 6 * revisions  # train and validation loss for d = 1, 2, 64
-    assert [s["points"] for s in scatters] == [300 * revisions] * 3  # every test image of the tiny run, per d
+    loss, *scatters, sweep_loss, sweep_active = parser.charts
+    # Train and validation loss for d = 1, 2, 64: a colour per d, solid for training, dashed for validation.
+    assert len(loss["lines"]) == 6 * revisions
+    assert len({stroke for stroke, _ in loss["lines"]}) == 3
+    assert len({dashes for _, dashes in loss["lines"]}) == 2
+    for scatter in scatters:
+        # Every test image of the tiny run, a colour per digit.
+        assert len(scatter["points"]) == 300 * revisions
+        assert len(set(scatter["points"])) == 10
+    # The sweep: a line per recipe, one point per d.
+    for chart in (sweep_loss, sweep_active):
+        assert len({stroke for stroke, _ in chart["lines"]}) == 2 and len(chart["lines"]) == 2 * revisions
+        assert len(chart["points"]) == 4 * revisions

@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from study.tables import convergence_table, differences_table, reproducibility_table, sweep_table
+from test_sweep_findings import make_sweep
+
 from study.stats import Convergence, Spread
+from study.tables import convergence_table, differences_table, reproducibility_table, steps_table, sweep_table
 
 
 def test_differences_table_has_one_row_per_setting_with_its_reason_as_latex() -> None:
@@ -19,6 +21,11 @@ def test_differences_table_has_one_row_per_setting_with_its_reason_as_latex() ->
     assert table.startswith("\\begin{tabular}{lllp{0.5\\linewidth}}")
 
 
+def test_differences_table_says_so_when_the_recipes_are_the_same() -> None:
+    table = differences_table({1: {"epochs": 1}, 64: {"epochs": 1}}, {})
+    assert "none &  &  & The main models' recipes are the same but for $d$. \\\\" in table
+
+
 def test_sweep_table_gives_mean_and_spread_per_recipe() -> None:
     spread = {("train-d2", 1): Spread(155.0, 0.31, 3), ("train-d64", 1): Spread(158.0, 0.4, 3),
               ("train-d2", 64): Spread(99.0, 0.125, 3), ("train-d64", 64): Spread(98.9, 0.2, 3)}
@@ -28,10 +35,20 @@ def test_sweep_table_gives_mean_and_spread_per_recipe() -> None:
     assert "64 & 99.00 $\\pm$ 0.12 & 98.90 $\\pm$ 0.20 \\\\" in table
 
 
-def test_convergence_table_names_the_window() -> None:
-    table = convergence_table({2: Convergence(30, 6, 139.16, 138.99)})
+def test_convergence_table_names_the_window_and_dashes_a_run_too_short_to_judge() -> None:
+    table = convergence_table({2: Convergence(30, 6, 139.16, 138.99), 64: None}, {2: 30, 64: 1})
     assert "2 & 30 & 25--30 & 139.16 & 138.99 & 0.17 \\\\" in table
+    assert "64 & 1 & -- & -- & -- & -- \\\\" in table
     assert "last epochs & val.\\ loss before them" in table
+
+
+def test_steps_table_gives_each_step_of_each_recipe() -> None:
+    table = steps_table(make_sweep())
+    assert ("recipe & $d$ & test loss falls by & twice the spread & recon.\\ falls by & KL rises by & "
+            "active units gained") in table
+    assert "\\texttt{train-d2} & 1 $\\to$ 2 & 16.00 & 0.60 & 18.00 & 2.00 & 1.0 \\\\" in table
+    assert "\\texttt{train-d64} & 32 $\\to$ 64 & -0.10 & 0.60 & -0.10 & 0.00 & 0.0 \\\\" in table
+    assert "& -- &" in steps_table(make_sweep(seeds=(101,)))  # one seed: no spread
 
 
 def test_reproducibility_table_gives_each_training_stage_its_precision_device_and_model(tmp_path: Path) -> None:

@@ -16,10 +16,9 @@ def test_convergence_is_the_fall_over_the_last_fifth_of_the_epochs() -> None:
     c = stats.convergence(curve)
     assert (c.epochs, c.window, c.start, c.end) == (10, 2, 5.65, 5.5)
     assert c.fall == pytest.approx(0.15)
-    # At least one epoch, and one before it.
+    # At least one epoch, and one before it: a single epoch cannot be judged.
     assert stats.convergence([3.0, 2.0]).window == 1
-    with pytest.raises(ValueError, match="a loss curve of 1 epochs has no epoch before its last 1"):
-        stats.convergence([3.0])
+    assert stats.convergence([3.0]) is None
 
 
 def test_a_loss_that_rose_at_the_end_has_a_negative_fall() -> None:
@@ -42,3 +41,31 @@ def test_twice_the_larger_spread_decides_what_is_beyond_noise() -> None:
     assert not stats.exceeds_twice_the_spread(Spread(10.9, 0.2, 3), Spread(10.0, 0.5, 3))
     with pytest.raises(ValueError, match="at least two seeds"):
         stats.exceeds_twice_the_spread(Spread(10.0, math.nan, 1), Spread(20.0, 0.1, 3))
+
+
+def test_steps_along_d_compare_each_gain_with_twice_the_larger_spread() -> None:
+    curve = {1: Spread(150.0, 0.5, 3), 2: Spread(135.0, 0.4, 3), 4: Spread(134.5, 0.3, 3)}
+    first, second = stats.steps(curve)
+    assert (first.start, first.end, first.gain, first.noise) == (1, 2, 15.0, 1.0) and first.beyond_noise
+    assert (second.gain, second.noise) == (pytest.approx(0.5), 0.8) and not second.beyond_noise
+    with pytest.raises(ValueError, match="at least two seeds"):
+        stats.steps({1: Spread(150.0, math.nan, 1), 2: Spread(140.0, math.nan, 1)})
+
+
+def step(start: int, gain: float, noise: float = 1.0) -> stats.Step:
+    return stats.Step(start, 2 * start, gain, noise)
+
+
+def test_the_bend_is_where_every_later_step_stays_within_the_noise() -> None:
+    assert stats.bend([step(1, 15), step(2, 5), step(4, 0.5), step(8, -0.2)]) == 4
+    # A step beyond the noise after a small one moves the bend past it.
+    assert stats.bend([step(1, 15), step(2, 0.5), step(4, 3), step(8, 0.1)]) == 8
+    # A curve still falling at its end has not bent; a flat one bends at its start.
+    assert stats.bend([step(1, 15), step(2, 0.5), step(4, 3)]) is None
+    assert stats.bend([step(1, 0.2), step(2, -0.1)]) == 1
+
+
+def test_active_units_stop_growing_where_no_larger_d_adds_a_whole_unit() -> None:
+    assert stats.growth_stops({1: 1, 2: 2, 4: 4, 8: 7.7, 16: 12.3, 32: 13.0, 64: 12.7}) == 16
+    assert stats.growth_stops({1: 1, 2: 2, 4: 4}) == 4  # still growing at the largest d
+    assert stats.growth_stops({1: 1, 2: 1.3, 4: 1.0}) == 1

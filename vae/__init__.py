@@ -1,1 +1,2 @@
-"""Variational autoencoders on MNIST: what trains and evaluates a VAE (data, model, loss, training, evaluation, likelihood, sampling), the library beneath the study and the pipeline stages."""
+"""Variational autoencoders on MNIST: what trains and evaluates a VAE (data, model, loss, training, evaluation,
+likelihood, sampling), the library beneath the study and the pipeline stages."""

@@ -1,0 +1,93 @@
+"""The sweep as DVC stages, with the real `dvc`: a new d runs its cells alone, an interrupted sweep loses at
+most the cell that was running, a fresh clone runs no cell, and cells split across machines meet in one clone
+through a shared DVC remote's run-cache without training again."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from pathlib import Path
+
+from conftest import RECIPES, commit_all, dvc, git, ran, stages_run, tiny_params, write_params
+from test_dvc_workflows import stale_stages
+from test_faults import Running
+
+
+def cells(dims: tuple[int, ...], seeds: tuple[int, ...]) -> set[str]:
+    return {f"sweep@{d}-{recipe}-{seed}" for d in dims for recipe in RECIPES for seed in seeds}
+
+
+def test_a_new_dim_runs_its_cells_alone_and_an_interrupted_sweep_loses_one_cell_at_most(pipeline_copy: Path) -> None:
+    repo = pipeline_copy
+    write_params(repo, tiny_params(sweep={"dims": [1, 2, 4], "seeds": [1, 2], "epochs": 2}))
+    new = cells((4,), (1, 2))
+    assert stale_stages(repo) == {"check-params", "sweep-summary", "report"} | new  # no cell of d = 1 or 2
+
+    # Killed (as by a crash or a closed laptop) once the second new cell has started: the first is done and locked.
+    running = Running([sys.executable, "-m", "dvc", "repro"], repo)
+    started: list[str] = []
+
+    def second_cell_started(line: str) -> bool:
+        if line.startswith("Running stage 'sweep@"):
+            started.append(line)
+        return len(started) == 2
+
+    try:
+        running.wait_for(second_cell_started)
+        running.kill(signal.SIGKILL)
+        running.finish()
+    finally:
+        running.kill()
+    finished = started[0].split("'")[1]
+    assert finished in new and stale_stages(repo) == {"sweep-summary", "report"} | (new - {finished})
+
+    # The rerun trains the cells that did not finish, then gathers them; nothing else.
+    assert stages_run(repo) == (new - {finished}) | {"sweep-summary", "figures", "report"}
+    assert len(csv_rows(repo / "results/sweep.csv")) == 12
+
+
+def csv_rows(path: Path) -> list[str]:
+    return path.read_text().splitlines()[1:]
+
+
+def test_a_fresh_clone_runs_no_cell(pipeline: Path, tmp_path: Path) -> None:
+    """The cells' results are committed: a clone without the DVC cache remakes the prepared data, which comes
+    out byte for byte the same, and so finds every cell up to date."""
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(pipeline), str(clone))
+    assert stages_run(clone, "sweep-summary") == {"prepare-data"}
+
+
+def test_cells_split_across_machines_meet_in_one_clone_without_training(pipeline: Path, tmp_path: Path) -> None:
+    """Two workers each run their share of new cells and push the run-cache to a shared DVC remote; a third
+    clone pulls it and `dvc repro` restores every cell instead of training it."""
+    origin, storage = tmp_path / "origin.git", tmp_path / "dvc-storage"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(origin))
+    start = tmp_path / "start"
+    git(tmp_path, "clone", "-q", str(pipeline), str(start))
+    write_params(start, tiny_params(sweep={"dims": [1, 2], "seeds": [1, 2, 7], "epochs": 2}))  # 4 new cells
+    dvc(start, "remote", "add", "-d", "shared", str(storage))
+    commit_all(start, "a new seed for the sweep, and the team's DVC remote")
+    git(start, "push", "-q", str(origin), "HEAD:main")
+
+    new = sorted(cells((1, 2), (7,)))
+    shares = {"worker-a": new[0::2], "worker-b": new[1::2]}  # a CI matrix job or a batch array task each
+    for worker, share in shares.items():
+        clone = tmp_path / worker
+        git(tmp_path, "clone", "-q", str(origin), str(clone))
+        assert set(share) <= stages_run(clone, *share)
+        dvc(clone, "push", "--run-cache")
+
+    gather = tmp_path / "gather"
+    git(tmp_path, "clone", "-q", str(origin), str(gather))
+    dvc(gather, "pull", "--run-cache")
+    out = dvc(gather, "repro", "sweep-summary").stdout
+    assert not {stage for stage in ran(out) if stage.startswith("sweep@")}, out  # no cell trained here
+    for cell in new:
+        assert f"Stage '{cell}' is cached - skipping run, checking out outputs" in out
+        name = cell.removeprefix("sweep@")
+        worker = next(w for w, share in shares.items() if cell in share)
+        for suffix in (".json", "-loss.csv"):
+            made = (tmp_path / worker / f"results/sweep/{name}{suffix}").read_bytes()
+            assert (gather / f"results/sweep/{name}{suffix}").read_bytes() == made
+    assert len(csv_rows(gather / "results/sweep.csv")) == 12
