@@ -1,4 +1,4 @@
-"""Train VAEs under variations of one recipe and print what each bought: the README's levers table.
+"""Train VAEs under variations of one recipe and print what each bought: the levers table of docs/study.md.
 
     python scripts/levers.py                 # every variation below (about 45 minutes on 2 cores)
     python scripts/levers.py cosine-30 bs64  # some of them

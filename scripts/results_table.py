@@ -1,4 +1,4 @@
-"""Print the README's results tables (markdown, one row per latent dimension): the main models' from
+"""Print the results tables of the README and docs/study.md (markdown, one row per latent dimension): the main models' from
 metrics/*.json, then the sweep's means ± standard deviations over seeds per recipe, from results/sweep.csv.
 
 Run after `dvc repro`:  python scripts/results_table.py

@@ -69,8 +69,11 @@ def steps_table(sweep: Sweep) -> str:
                          "recon.\\ falls by": curves["test_recon"][a].mean - curves["test_recon"][b].mean,
                          "KL rises by": curves["test_kl"][b].mean - curves["test_kl"][a].mean,
                          "active units gained": curves["active_units"][b].mean - curves["active_units"][a].mean})
-    frame = pd.DataFrame(rows)
-    return latex_table(frame, {c: ".2f" for c in frame.columns[2:-1]} | {"active units gained": ".1f"},
+    columns = ["recipe", "$d$", "test loss falls by", "twice the spread", "recon.\\ falls by", "KL rises by",
+               "active units gained"]
+    # A sweep of one d has no step: one row of dashes says so rather than a table without rows.
+    frame = pd.DataFrame(rows or [{"recipe": "one $d$", "$d$": "no step"}], columns=columns)
+    return latex_table(frame, {c: ".2f" for c in columns[2:-1]} | {"active units gained": ".1f"},
                        align="lrrrrrr", latex_columns=["recipe", "$d$"])
 
 

@@ -201,7 +201,7 @@ def outputs_without_timing(repo: Path) -> dict[str, object]:
         name = str(path.relative_to(repo))
         if path.suffix == ".json":
             found[name] = json.loads(re.sub(rf'"({"|".join(TIMING)})": [0-9.]+', '"timing": 0', path.read_text()))
-        elif path.name.endswith(".csv") and "loss-" in path.name:
+        elif path.suffix == ".csv" and "loss" in path.stem:  # loss-d1.csv, 1-train-d2-1-loss.csv
             found[name] = loss_rows_without_timing(path)
         elif path.name == "sweep.csv" and path.parent.name == "results":
             found[name] = pd.read_csv(path).drop(columns=list(TIMING)).to_dict("records")

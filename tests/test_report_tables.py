@@ -49,6 +49,7 @@ def test_steps_table_gives_each_step_of_each_recipe() -> None:
     assert "\\texttt{train-d2} & 1 $\\to$ 2 & 16.00 & 0.60 & 18.00 & 2.00 & 1.0 \\\\" in table
     assert "\\texttt{train-d64} & 32 $\\to$ 64 & -0.10 & 0.60 & -0.10 & 0.00 & 0.0 \\\\" in table
     assert "& -- &" in steps_table(make_sweep(seeds=(101,)))  # one seed: no spread
+    assert "one $d$ & no step & -- &" in steps_table(make_sweep(loss={8: 100.0}))
 
 
 def test_reproducibility_table_gives_each_training_stage_its_precision_device_and_model(tmp_path: Path) -> None:
