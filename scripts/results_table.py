@@ -1,5 +1,6 @@
-"""Print the results tables of the README and docs/study.md (markdown, one row per latent dimension): the main models' from
-metrics/*.json, then the sweep's means ± standard deviations over seeds per recipe, from results/sweep.csv.
+"""Print the results tables of the README and docs/study.md (markdown, one row per latent dimension): the main
+models' from metrics/*.json, then the sweep's means ± standard deviations over seeds per recipe, from
+results/sweep.csv.
 
 Run after `dvc repro`:  python scripts/results_table.py
 """
@@ -14,7 +15,6 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # before the project's imports, for a script run by path
 from study import sweep
-from study.stats import Spread
 
 COLUMNS = {  # metrics key -> heading
     "best_val_loss": "val loss (min)",
@@ -53,10 +53,7 @@ def sweep_table(runs_csv: Path, measure: str, decimals: int) -> pd.DataFrame:
     """One row per d of the sweep, one column per recipe: ``measure`` as mean ± standard deviation over seeds."""
     runs = sweep.read(runs_csv)
     spread = runs.spread(measure)
-    def shown(s: Spread) -> str:
-        return f"{s.mean:.{decimals}f} ± {s.std:.{decimals}f}" if s.known else f"{s.mean:.{decimals}f}"
-
-    return pd.DataFrame([{"d": d, **{f"recipe of {name}": shown(spread[(name, d)]) for name in runs.recipes}}
+    return pd.DataFrame([{"d": d, **{f"recipe of {name}": spread[(name, d)].text(decimals) for name in runs.recipes}}
                          for d in runs.dims])
 
 

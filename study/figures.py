@@ -101,7 +101,8 @@ def against_d(panels: Sequence[Panel], path: Path) -> None:
             ax.errorbar(xs, [series.values[d] for d in xs],
                         yerr=[series.spread[d] for d in xs] if series.spread else None,
                         color="0.5" if reference else f"C{series.colour}", linestyle=series.style,
-                        marker=None if reference else "o", markersize=5 if series.style == "none" else 3.5, capsize=3, label=series.label)
+                        marker=None if reference else "o", markersize=5 if series.style == "none" else 3.5,
+                        capsize=3, label=series.label)
         ax.set_xscale("log", base=2)
         ax.set_xticks(dims, [str(d) for d in dims])
         ax.minorticks_off()

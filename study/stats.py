@@ -48,10 +48,12 @@ class Spread:
         """Whether the spread was measured: one run has none."""
         return not math.isnan(self.std)
 
+    def text(self, decimals: int = 2, plus_minus: str = " ± ") -> str:
+        """The mean and standard deviation, or the mean alone where one run has no spread."""
+        return f"{self.mean:.{decimals}f}" + (f"{plus_minus}{self.std:.{decimals}f}" if self.known else "")
+
     def tex(self, decimals: int = 2) -> str:
-        if not self.known:
-            return f"{self.mean:.{decimals}f}"
-        return f"{self.mean:.{decimals}f} $\\pm$ {self.std:.{decimals}f}"
+        return self.text(decimals, " $\\pm$ ")
 
 
 def spreads(runs: pd.DataFrame, column: str, by: Sequence[str]) -> dict[tuple, Spread]:

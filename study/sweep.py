@@ -98,6 +98,22 @@ class Sweep:
         """d -> mean and standard deviation of ``measure`` over the seeds, for one recipe."""
         return {d: s for (name, d), s in self.spread(measure).items() if name == recipe}
 
+    def judged(self, recipe: str) -> bool:
+        """Whether the recipe's loss curve can be set against the seed spread: two d or more, each with a spread."""
+        loss = self.curve(recipe)
+        return len(loss) > 1 and all(s.known for s in loss.values())
+
+    def flattens_from(self, recipe: str) -> int | None:
+        """The d from which no step lowers the test loss by more than twice the seed spread; None while it still
+        falls at the largest d, or where the curve cannot be judged."""
+        return bend(steps(self.curve(recipe))) if self.judged(recipe) else None
+
+    def units_stop_growing(self, recipe: str) -> int | None:
+        """The d from which the mean count of active units grows by less than one; None while it still grows at
+        the largest d."""
+        stop = growth_stops({d: s.mean for d, s in self.curve(recipe, "active_units").items()})
+        return stop if stop < self.dims[-1] else None
+
 
 def read(path: Path) -> Sweep:
     """The table of runs written by stage sweep-summary."""
@@ -135,11 +151,9 @@ def summary(sweep: Sweep) -> dict[str, Any]:
     for recipe in sweep.recipes:
         loss = sweep.curve(recipe)
         best = min(loss, key=lambda d: loss[d].mean)
-        known = all(s.known for s in loss.values())
-        stop = growth_stops({d: s.mean for d, s in sweep.curve(recipe, "active_units").items()})
         metrics[recipe] = {
-            "bend_d": bend(steps(loss)) if known and len(loss) > 1 else None,
-            "active_units_stop_d": stop if stop < max(loss) else None,
+            "bend_d": sweep.flattens_from(recipe),
+            "active_units_stop_d": sweep.units_stop_growing(recipe),
             "best_d": best,
             "best_test_loss": round(float(loss[best].mean), 4),
         }

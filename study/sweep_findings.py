@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from study.findings import differing_settings, falls, listing, too_short
-from study.stats import Convergence, bend, exceeds_twice_the_spread, growth_stops, steps
+from study.stats import Convergence, bend, exceeds_twice_the_spread, steps
 from study.sweep import RECIPE_COLUMNS, TRAIN_COLUMNS, Sweep
 
 # Kingma and Welling (2014), Figure 2: the test-set lower bound of their VAE on binarized MNIST, in nats per
@@ -171,21 +171,11 @@ def trade(sweep: Sweep, recipe: str) -> str:
     dims = sorted(recon)
     if len(dims) < 2:
         return ""
-    loss = sweep.curve(recipe)
-    known = all(s.known for s in loss.values())
-    flat_from = bend(steps(loss)) if known else None
+    flat_from = sweep.flattens_from(recipe)
     spans = [(dims[0], dims[-1])] if flat_from in (None, dims[0]) else [(dims[0], flat_from), (flat_from, dims[-1])]
     parts = [f"from $d = {a}$ to {b} the reconstruction term changes by {signed(recon[b].mean - recon[a].mean)} nats "
              f"and the KL term by {signed(kl[b].mean - kl[a].mean)}" for a, b in spans]
     return f"With {recipe_name(recipe)}, {'; '.join(parts)} (Table~\\ref{{tab:steps}} gives every {step_word(dims)})."
-
-
-def flattens_from(sweep: Sweep, recipe: str) -> int | None:
-    """Where the recipe's test loss flattens; None where it has not, or where one seed leaves it unjudged."""
-    loss = sweep.curve(recipe)
-    if len(loss) < 2 or not all(s.known for s in loss.values()):
-        return None
-    return bend(steps(loss))
 
 
 def active_units(sweep: Sweep, recipe: str) -> str:
@@ -194,8 +184,7 @@ def active_units(sweep: Sweep, recipe: str) -> str:
     active = {d: s.mean for d, s in sweep.curve(recipe, "active_units").items()}
     dims = sorted(active)
     full = [d for d in dims if active[d] == d]
-    stop = growth_stops(active)
-    flat_from = flattens_from(sweep, recipe)
+    stop, flat_from = sweep.units_stop_growing(recipe), sweep.flattens_from(recipe)
     text = f"With {recipe_name(recipe)}, "
     if len(full) == len(dims):
         text += f"every latent dimension is active at every $d$ of the sweep, up to $d = {dims[-1]}$"
@@ -206,9 +195,9 @@ def active_units(sweep: Sweep, recipe: str) -> str:
     if len(dims) > 1:
         top = dims[-1]
         text += (f"; the count stops growing at $d = {stop}$ ({active[stop]:.1f} active units on average)"
-                 if stop < top else "; the count still grows at the largest $d$")
+                 if stop is not None else "; the count still grows at the largest $d$")
         text += f", and at $d = {top}$ the model uses {active[top]:.1f} of its {top}"
-        if flat_from is not None and stop < top:
+        if flat_from is not None and stop is not None:
             text += (f": it stops where the test loss flattens" if stop == flat_from else
                      f", while the test loss flattens from $d = {flat_from}$")
         elif flat_from is not None:
@@ -236,11 +225,10 @@ def literature(sweep: Sweep) -> str:
     shown = listing([f"{first[1]} nats at $d = {first[0]}$", *(f"{value} at $d = {d}$" for d, value in rest)])
     ours = []
     for recipe in sweep.recipes:
-        loss = sweep.curve(recipe)
-        if len(loss) > 1 and all(s.known for s in loss.values()):
-            flat_from = bend(steps(loss))
+        if sweep.judged(recipe):
+            flat_from = sweep.flattens_from(recipe)
             ours.append(f"from $d = {flat_from}$ with {recipe_name(recipe)}" if flat_from is not None else
-                        f"not by $d = {max(loss)}$ with {recipe_name(recipe)}")
+                        f"not by $d = {sweep.dims[-1]}$ with {recipe_name(recipe)}")
     low, high, units = BURDA_ACTIVE
     top = sweep.dims[-1]
     used = listing([f"{sweep.curve(recipe, 'active_units')[top].mean:.1f} with {recipe_name(recipe)}"
@@ -281,14 +269,13 @@ def currency(all_params: Mapping[str, Mapping[str, Any]], binarize: str, code_md
 def abstract(sweep: Sweep) -> str:
     """The sweep in one sentence per recipe, for the abstract: where the loss flattens and active units stop."""
     parts = []
+    top = sweep.dims[-1]
     for recipe in sweep.recipes:
-        loss = sweep.curve(recipe)
-        if len(loss) < 2 or not all(s.known for s in loss.values()):
+        if not sweep.judged(recipe):
             continue
-        flat_from, top = bend(steps(loss)), max(loss)
-        stop = growth_stops({d: s.mean for d, s in sweep.curve(recipe, "active_units").items()})
+        flat_from, stop = sweep.flattens_from(recipe), sweep.units_stop_growing(recipe)
         where = f"flattens from $d = {flat_from}$" if flat_from is not None else f"still falls at $d = {top}$"
-        units = f"stop growing at $d = {stop}$" if stop < top else f"still grow at $d = {top}$"
+        units = f"stop growing at $d = {stop}$" if stop is not None else f"still grow at $d = {top}$"
         parts.append(f"with {recipe_name(recipe)} the test loss {where} and active units {units}")
     if not parts:
         return ""
