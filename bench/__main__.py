@@ -1,5 +1,6 @@
 """Benchmark: the project's training loop against pytorch/examples' DataLoader loop, the default model's
-share of the machine's matmul peak, t-SNE implementations, and every pipeline stage timed.
+share of the machine's matmul peak, a sweep cell's seeds trained side by side against one after another, t-SNE
+implementations, and every pipeline stage timed.
 
     python -m bench                    # everything, including a forced rerun of every pipeline stage
     python -m bench --skip-pipeline    # the loops only (a few minutes)
@@ -26,12 +27,14 @@ import pandas as pd
 import torch
 
 from bench import loops, pipeline, reference
-from stages import embed, params, train
+from stages import embed, params, sweep_summary, train
+from stages import sweep as cell
 from study import embedding
+from study.provenance import git_commit
 from vae import data, hardware, model
 from vae.evaluate import latent_means, split_tensors, to_float_images
 from vae.model import ModelConfig
-from study.provenance import git_commit
+from vae.pixels import evaluation_images
 from vae.train import PRECISION_DTYPES, PRECISIONS, TrainConfig
 
 log = logging.getLogger("bench")
@@ -42,6 +45,8 @@ D64_IMAGES = 20_000  # per timed pass of the d=64 model: a third of an epoch is 
 REFERENCE_MODEL = ModelConfig(latent_dim=20, hidden=(400,))  # pytorch/examples' 784-400-20
 # Whose uncommitted changes the table flags: the code, not the table this benchmark writes itself.
 MEASURED_CODE = ("bench/*.py", "stages", "vae", "dvc.yaml", "params.yaml")
+SWEEP_RECIPE = "elu"  # whose seeds the side-by-side rows train (at d = 64, the sweep's costliest cell)
+CB_RECIPE = "elu-cb"  # whose loss the continuous-Bernoulli lever times
 
 
 class Table:
@@ -72,7 +77,8 @@ def verdict(ok: bool) -> str:
 # The loops compile the same loss function for a dozen models side by side; past 8 graphs per function
 # (dynamo's default limit) the rest would fall back to eager and be timed as if compiled.
 @torch._dynamo.config.patch(recompile_limit=64)
-def bench_loops(table: Table, raw_dir: Path, epochs: int, train_params: dict, d64: dict, precision: str) -> None:
+def bench_loops(table: Table, raw_dir: Path, epochs: int, train_params: dict, d64: dict, cb_recipe: dict,
+                precision: str) -> None:
     # (b) and its levers run as the pipeline trains: train.compile from params.yaml, and the precision
     # train.precision resolves to on this machine.
     config = TrainConfig(epochs=epochs + 1, batch_size=128, lr=1e-3, seed=1, compile=train_params["compile"],
@@ -88,6 +94,7 @@ def bench_loops(table: Table, raw_dir: Path, epochs: int, train_params: dict, d6
                 loops.project_run(x, REFERENCE_MODEL, config, loops.through_log1p),
             "a `loss.item()` sync every step": loops.project_run(x, REFERENCE_MODEL, config, loops.synced),
             "1 thread": loops.on_threads(1, loops.project_run(x, REFERENCE_MODEL, config)),
+            "the step as it was before (autocast, torch's fused Adam)": loops.before_run(x, REFERENCE_MODEL, config),
         }
         seconds = loops.interleaved_seconds(runs, epochs)
     ref, ours = seconds.pop("a"), seconds.pop("b")
@@ -104,13 +111,14 @@ def bench_loops(table: Table, raw_dir: Path, epochs: int, train_params: dict, d6
     peaks = {precision: loops.matmul_gflops(PRECISION_DTYPES[precision]) for precision in PRECISIONS}
     for precision, peak in peaks.items():
         table.add(f"{precision} matmul peak (`torch.matmul`, 4096 x 4096)", f"{peak:.0f} GFLOP/s")
-    d64_arch = ModelConfig(64, tuple(d64["hidden"]), d64["activation"])
+    d64_arch = ModelConfig(64, tuple(d64["hidden"]), d64["activation"], d64["decoder"])
     d64_train = replace(config, batch_size=d64["batch_size"])
     x64 = x[:D64_IMAGES]
     variants = {"default": d64_train, **switched_settings(d64_train)}
     runs = {name: loops.project_run(x64, d64_arch, c) for name, c in variants.items()}
+    runs["the step as it was before (autocast, torch's fused Adam)"] = loops.before_run(x64, d64_arch, d64_train)
     if d64_arch.activation == "elu":
-        runs["torch's `nn.ELU` (expm1)"] = loops.project_run(x64, d64_arch, d64_train, build=loops.with_torch_elu)
+        runs["torch's `nn.ELU` (expm1)"] = loops.project_run(x64, d64_arch, d64_train, torch_elu=True)
     rates = {name: len(x64) / s for name, s in loops.interleaved_seconds(runs, epochs).items()}
     widths = "-".join(map(str, (data.N_PIXELS, *d64_arch.hidden, 64)))
     name = f"default d=64 model ({widths}, {d64_arch.activation}, batch {d64['batch_size']})"
@@ -121,6 +129,41 @@ def bench_loops(table: Table, raw_dir: Path, epochs: int, train_params: dict, d6
               f"{gflops:.0f} GFLOP/s = {gflops / peaks[config.precision]:.0%}")
     for lever, lever_rate in rates.items():
         table.add(f"lever: default d=64 model with {lever}", f"{lever_rate:,.0f} images/s")
+    bench_continuous_bernoulli(table, x64, cb_recipe, d64_train, epochs)
+
+
+def bench_continuous_bernoulli(table: Table, x: torch.Tensor, recipe: dict, config: TrainConfig, epochs: int) -> None:
+    """The continuous-Bernoulli recipe's d = 64 step, its loss from vae.decoders against torch's distribution."""
+    arch = train.model_config(64, recipe)
+    deq = replace(config, batch_size=recipe["batch_size"], pixels="dequantized")
+    runs = {"ours": loops.project_run(x, arch, deq),
+            "torch": loops.project_run(x, arch, deq, loops.through_torch_continuous_bernoulli)}
+    rates = {name: len(x) / s for name, s in loops.interleaved_seconds(runs, epochs).items()}
+    table.add("continuous-Bernoulli recipe at d=64: training throughput", f"{rates['ours']:,.0f} images/s")
+    table.add("lever: its loss through `torch.distributions.ContinuousBernoulli` (log1p, normaliser in lambda)",
+              f"{rates['torch']:,.0f} images/s")
+
+
+def bench_sweep_cell(table: Table, epochs: int, shared: dict, recipe: dict, seeds: list[int], precision: str) -> None:
+    """A sweep cell's seeds at d = 64 trained side by side (as the cells train them) against the same models one
+    after another on every thread with the step as it was before (as the cells trained them before): the whole
+    training of each, start, compilation and validation included, on the prepared training and validation set."""
+    splits = data.load_prepared(Path("data/prepared/mnist.npz"))
+    x = split_tensors({name: splits[name] for name in ("train", "val")}, torch.device("cpu"))
+    arch = train.model_config(64, recipe)
+    configs = [train.train_config(recipe, epochs=epochs, seed=s, shared=shared, precision=precision, binarize="none")
+               for s in seeds]
+    val = evaluation_images(x["val"], configs[0].pixels)
+    images = len(configs) * epochs * len(x["train"])
+    after = loops.seeds_side_by_side(x["train"], val, arch, configs)
+    before = loops.seeds_one_after_another(x["train"], val, arch, configs)
+    what = f"{len(configs)} seeds of the sweep's {SWEEP_RECIPE} recipe at d=64, {epochs} epochs each"
+    table.add(f"{what}, one after another, every thread, the step as before: per-model throughput",
+              f"{images / before:,.0f} images/s ({before:.0f} s)")
+    table.add(f"{what}, side by side, {loops.workers_for(len(configs))} workers of one thread: per-model throughput",
+              f"{images / after:,.0f} images/s ({after:.0f} s)")
+    table.add("speed-up of the side-by-side cell", f"{before / after:.2f}x",
+              f">= 1.5x: {verdict(before / after >= 1.5)}")
 
 
 def switched_settings(config: TrainConfig) -> dict[str, TrainConfig]:
@@ -171,9 +214,13 @@ def bench_pipeline(table: Table, repo: Path) -> None:
     total = sum(r.seconds for r in runs if "@" not in r.stage)
     table.add("whole pipeline but the sweep's cells (sum of the stages)", f"{total / 60:.1f} min",
               f"< 15 min: {verdict(total < 900)}")
-    cells = pd.read_csv(repo / "results/sweep.csv")
-    table.add(f"the sweep's {len(cells)} cells, as they ran (sum of their `stage_seconds` in results/sweep.csv)",
+    runs_ = pd.read_csv(repo / "results/sweep.csv")
+    cells = runs_.drop_duplicates(["recipe", "latent_dim"])
+    table.add(f"the sweep's {len(cells)} cells ({len(runs_)} models), as they ran (sum of their `stage_seconds` in "
+              "results/sweep.csv)",
               f"{cells['stage_seconds'].sum() / 60:.0f} min, largest peak RSS {cells['peak_rss_mb'].max():,.0f} MB")
+    for recipe, group in cells.groupby("recipe", sort=False):
+        table.add(f"the sweep's cells of recipe {recipe}", f"{group['stage_seconds'].sum() / 60:.0f} min")
     worst = max(runs, key=lambda r: r.peak_rss_mb)
     table.add("largest peak RSS of any stage", f"{worst.peak_rss_mb:,.0f} MB (`{worst.stage}`)",
               f"< 2 GB: {verdict(worst.peak_rss_mb < 2048)}")
@@ -209,14 +256,18 @@ def main() -> None:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--epochs", type=int, default=3, help="timed passes per loop, after one untimed (default 3)")
     ap.add_argument("--skip-pipeline", action="store_true", help="do not rerun and time the pipeline stages")
+    ap.add_argument("--cell-epochs", type=int, default=4,
+                    help="epochs of each seed in the side-by-side rows, start and compilation included (default 4)")
     ap.add_argument("--out", type=Path, default=Path("bench/results.md"), help="Markdown table (default %(default)s)")
     ap.add_argument("--doc", type=Path, help="also put the table between the bench markers of this file")
     args = ap.parse_args()
-    if args.epochs < 1:
-        ap.error(f"--epochs must be an integer >= 1, got {args.epochs}")
+    for name in ("epochs", "cell_epochs"):
+        if getattr(args, name) < 1:
+            ap.error(f"--{name.replace('_', '-')} must be an integer >= 1, got {getattr(args, name)}")
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s bench: %(message)s",
                         datefmt="%H:%M:%S")
-    all_params = params.load(Path("params.yaml"), {**train.schema(64), **embed.SCHEMA})
+    all_params = params.load(Path("params.yaml"), {**train.schema(64), **embed.SCHEMA, **sweep_summary.SCHEMA,
+                                                   **cell.schema(SWEEP_RECIPE), f"sweep-{CB_RECIPE}": train.RECIPE})
     cpu = hardware.describe(torch.device("cpu"))
     precision = hardware.resolve_precision(all_params["train"]["precision"], cpu)
     measured_at = git_commit(MEASURED_CODE)  # before the pipeline's rerun rewrites its outputs
@@ -224,13 +275,17 @@ def main() -> None:
     table = Table()
     if not args.skip_pipeline:
         bench_pipeline(table, Path.cwd())
-    bench_loops(table, Path("data/mnist"), args.epochs, all_params["train"], all_params["train-d64"], precision)
+    bench_loops(table, Path("data/mnist"), args.epochs, all_params["train"], all_params["train-d64"],
+                all_params[f"sweep-{CB_RECIPE}"], precision)
+    bench_sweep_cell(table, args.cell_epochs, all_params["train"], all_params[f"sweep-{SWEEP_RECIPE}"],
+                     all_params["sweep"]["seeds"], precision)
     bench_tsne(table, Path("data/prepared/mnist.npz"), Path("models/vae-d64.pt"), all_params["embed"])
     passes = f"{args.epochs} pass{'es' if args.epochs > 1 else ''}"
     text = (f"Measured by `python -m bench` on {datetime.date.today().isoformat()} at commit `{measured_at}`: "
             f"{machine(cpu, all_params['train']['precision'])}. "
-            f"Loop times are medians of {passes} (epochs of 60,000 images; for the d=64 model, of {D64_IMAGES:,}) after "
-            f"an untimed one, the loops of a group taking turns pass by pass; stages and t-SNE ran once."
+            f"Loop times are medians of {passes} (epochs of 60,000 images; for the d=64 models, of {D64_IMAGES:,}) "
+            f"after an untimed one, the loops of a group taking turns pass by pass; the side-by-side rows, stages and "
+            f"t-SNE ran once."
             f"\n\n{table.markdown()}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text + "\n")

@@ -1,5 +1,6 @@
-"""Timed training loops: the reference DataLoader loop, the project's loop and its levers, the machine's
-matmul peak, and what the default model achieves against it."""
+"""Timed training loops: the reference DataLoader loop, the project's loop and its levers (the step as it was
+before among them), the machine's matmul peak, what the default model achieves against it, and the seeds of a
+sweep cell trained side by side against one after another."""
 
 from __future__ import annotations
 
@@ -12,12 +13,14 @@ from contextlib import contextmanager
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.distributions import ContinuousBernoulli
 
 from bench import reference
 from vae.evaluate import elbo_terms
+from vae.group import fit_group, workers_for
 from vae.loss import gaussian_kl, negative_elbo
-from vae.model import ELU, VAE, ModelConfig
-from vae.train import LossTerms, TrainConfig, adam_with_schedule, batch_loss_terms, step_loss_terms, train_epoch
+from vae.model import ELU, VAE, ModelConfig, reparameterize
+from vae.train import PRECISION_DTYPES, LossTerms, Trainer, TrainConfig, batch_loss_terms, start
 
 EpochRun = Callable[[], object]  # trains one more epoch of a loop set up beforehand
 
@@ -88,20 +91,80 @@ def reference_run(dataset: torch.utils.data.Dataset, seed: int = 1) -> EpochRun:
 
 
 def project_run(x: torch.Tensor, model_config: ModelConfig, config: TrainConfig,
-                loss_terms: LossTerms = batch_loss_terms, build: Callable[[ModelConfig], VAE] = VAE) -> EpochRun:
-    """(b) the project's loop as ``fit`` sets it up (vae.train): images as one tensor, fused Adam, the
-    step's loss built by ``step_loss_terms`` (autocast, compile) from ``loss_terms``."""
+                loss_terms: LossTerms = batch_loss_terms, torch_elu: bool = False) -> EpochRun:
+    """(b) the project's loop as ``fit`` runs it (vae.train): images as one tensor, the step's loss built from
+    ``loss_terms`` and the Adam update, both compiled for ``compile``, on a bf16 copy of the weights for
+    ``precision: bf16``. Validation is left out: it is the same for every lever."""
+    trainer = Trainer(model_config, config, x.device, loss_terms)
+    if torch_elu:
+        swap_in_torch_elu(trainer.step_model)
+    generator = trainer.load(start(model_config, config))
+    steps = 0
+
+    def run() -> object:
+        nonlocal steps
+        steps, loss = trainer.train_epoch(x, 1, steps, generator)
+        return loss
+    return run
+
+
+def before_run(x: torch.Tensor, model_config: ModelConfig, config: TrainConfig) -> EpochRun:
+    """The project's step as it was before its training loop wrote its own update: the forward pass under
+    torch.autocast (every weight cast to bfloat16 each step, every gradient back), torch's fused Adam, a
+    LambdaLR schedule, the noise drawn inside the compiled graph. Kept to measure what the change bought."""
     torch.manual_seed(config.seed)
-    model = build(model_config)
-    optimizer, scheduler = adam_with_schedule(model, config, len(x))
-    step = step_loss_terms(config, loss_terms)
-    generator = torch.Generator().manual_seed(config.seed)
-    return lambda: train_epoch(model, optimizer, scheduler, x, config.batch_size, 1.0, generator, step)
-
-
-def with_torch_elu(model_config: ModelConfig) -> VAE:
-    """The VAE with torch's nn.ELU (which computes expm1) in place of vae.model.ELU."""
     model = VAE(model_config)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, fused=True)
+    total = config.epochs * math.ceil(len(x) / config.batch_size)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: 0.5 * (1 + math.cos(math.pi * step / total)) if config.lr_schedule == "cosine" else 1.0)
+
+    def terms(model: VAE, batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        with torch.autocast(batch.device.type, dtype=PRECISION_DTYPES[config.precision],
+                            enabled=config.precision != "fp32"):
+            eps = torch.randn(len(batch), model_config.latent_dim, device=batch.device)
+            logits, mu, logvar = (t.float() for t in model(batch, eps))
+        recon, kl = negative_elbo(logits, batch, mu, logvar, model_config.decoder)
+        return recon.mean(), kl.mean()
+
+    step = torch.compile(terms, dynamic=False) if config.compile else terms
+    generator = torch.Generator().manual_seed(config.seed)
+
+    def run() -> object:
+        model.train()
+        for idx in torch.randperm(len(x), generator=generator).split(config.batch_size):
+            recon, kl = step(model, x[idx])
+            optimizer.zero_grad(set_to_none=True)
+            (recon + kl).backward()
+            optimizer.step()
+            scheduler.step()
+        return model
+    return run
+
+
+def seeds_one_after_another(x: torch.Tensor, x_val: torch.Tensor, model_config: ModelConfig,
+                            configs: list[TrainConfig]) -> float:
+    """Seconds to train each config's model in turn the way the sweep's cells did before they were grouped, on
+    every thread: the step of :func:`before_run`, ``epochs`` epochs each, validated after every epoch."""
+    start_time = time.perf_counter()
+    for config in configs:
+        run = before_run(x, model_config, config)
+        for _ in range(config.epochs):
+            model = run()
+            elbo_terms(model, x_val, seed=config.seed)
+    return time.perf_counter() - start_time
+
+
+def seeds_side_by_side(x: torch.Tensor, x_val: torch.Tensor, model_config: ModelConfig,
+                       configs: list[TrainConfig]) -> float:
+    """Seconds to train the configs' models as a sweep cell does now: side by side, one worker per core."""
+    start_time = time.perf_counter()
+    fit_group(model_config, configs, x, x_val, workers_for(len(configs)))
+    return time.perf_counter() - start_time
+
+
+def swap_in_torch_elu(model: VAE) -> None:
+    """Replace every vae.model.ELU of ``model`` with torch's nn.ELU (which computes expm1), in place."""
     swapped = 0
     for block in (m for m in model.modules() if isinstance(m, nn.Sequential)):
         for i, layer in enumerate(block):
@@ -109,22 +172,34 @@ def with_torch_elu(model_config: ModelConfig) -> VAE:
                 block[i] = nn.ELU()
                 swapped += 1
     if not swapped:
-        raise ValueError(f"no vae.model.ELU to replace in a model with activation {model_config.activation!r}")
-    return model
+        raise ValueError(f"no vae.model.ELU to replace in a model with activation {model.config.activation!r}")
 
 
-def synced(model: VAE, batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def synced(model: VAE, batch: torch.Tensor, eps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """The project's loss terms plus a ``.item()`` each step, as loops that log every step's loss do."""
-    recon, kl = batch_loss_terms(model, batch)
+    recon, kl = batch_loss_terms(model, batch, eps)
     (recon + kl).item()
     return recon, kl
 
 
-def through_log1p(model: VAE, batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def through_log1p(model: VAE, batch: torch.Tensor, eps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """The project's loss terms with the reconstruction term from ``F.binary_cross_entropy_with_logits``
-    (which goes through log1p) instead of vae.loss's log(1 + exp)."""
-    logits, mu, logvar = (t.float() for t in model(batch))
+    (which goes through log1p) instead of vae.decoders' log(1 + exp)."""
+    dtype = model.decoder[-1].weight.dtype
+    mu, logvar = (t.float() for t in model.encode(batch.to(dtype)))
+    logits = model.decode(reparameterize(mu, logvar, eps).to(dtype)).float()
     recon = F.binary_cross_entropy_with_logits(logits, batch, reduction="none").sum(dim=-1)
+    return recon.mean(), gaussian_kl(mu, logvar).mean()
+
+
+def through_torch_continuous_bernoulli(model: VAE, batch: torch.Tensor,
+                                       eps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The project's loss terms with the continuous-Bernoulli term from torch.distributions.ContinuousBernoulli
+    (log1p, and its normaliser in lambda) instead of vae.decoders' (in the logit)."""
+    dtype = model.decoder[-1].weight.dtype
+    mu, logvar = (t.float() for t in model.encode(batch.to(dtype)))
+    logits = model.decode(reparameterize(mu, logvar, eps).to(dtype)).float()
+    recon = -ContinuousBernoulli(logits=logits).log_prob(batch).sum(dim=-1)
     return recon.mean(), gaussian_kl(mu, logvar).mean()
 
 
@@ -133,8 +208,8 @@ def evaluation_seconds(model: VAE, x: torch.Tensor) -> tuple[float, float]:
     evaluates (batches of EVAL_BATCH under inference_mode)."""
     start = time.perf_counter()
     for batch in x.split(128):
-        logits, mu, logvar = model(batch)
-        recon, kl = negative_elbo(logits, batch, mu, logvar)
+        logits, mu, logvar = model(batch, torch.randn(len(batch), model.config.latent_dim))
+        recon, kl = negative_elbo(logits, batch, mu, logvar, model.config.decoder)
         (recon + kl).sum().item()
     naive = time.perf_counter() - start
     start = time.perf_counter()

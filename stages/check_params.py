@@ -16,9 +16,9 @@ from vae.io import write_text
 log = logging.getLogger(__name__)
 
 
-def schema(dims: list[int]) -> params.Schema:
+def schema(dims: list[int], recipes: list[str]) -> params.Schema:
     """The rules of every block the pipeline reads, from the stages that read them; ``dims`` are those of the
-    main models, one train block each."""
+    main models, one train block each, and ``recipes`` the blocks of the sweep's recipes."""
     return {
         **prepare_data.SCHEMA,
         **{entry: rules for d in dims for entry, rules in train.schema(d).items()},
@@ -28,24 +28,29 @@ def schema(dims: list[int]) -> params.Schema:
         **figures.SCHEMA,
         **report.SCHEMA,
         "sweep": {**sweep_summary.GRID, **sweep.BUDGET},
+        **{block: train.RECIPE for block in recipes},
     }
 
 
 def check(all_params: params.Params, dims: list[int], source: str) -> list[str]:
     """Validate ``all_params``; return the keys checked as ``block.key``. Raise :class:`params.ParamError`
     on the first problem: a bad value, an unknown or missing key or block, or values that do not fit together."""
-    rules = schema(dims)
+    # The sweep's recipes name the blocks to check, so its grid is checked first.
+    grid = params.validate(all_params, {"sweep": sweep_summary.GRID | sweep.BUDGET}, source)["sweep"]
+    rules = schema(dims, sweep_summary.recipe_blocks(grid))
     checked = params.validate(all_params, rules, source)
     for name in all_params:
         if name not in rules:
-            raise params.ParamError(f"{source}: unknown block {name!r}; allowed blocks: {', '.join(rules)}")
+            hint = " (a sweep recipe's block is listed in sweep.recipes)" if name.startswith("sweep-") else ""
+            raise params.ParamError(f"{source}: unknown block {name!r}{hint}; allowed blocks: {', '.join(rules)}")
     data = checked["data"]
     prepare_data.check(data, source)
-    train.check(checked)
+    train.check(checked["train"])
+    for block in [*(f"train-d{d}" for d in dims), *sweep_summary.recipe_blocks(grid)]:
+        train.check_decoder(block, checked[block], data["binarize"], source)
     embed.check_sizes(checked["embed"], data["train_size"], data["test_size"], source)
     report.check(checked["report"], dims, source)
-    sweep_summary.check(checked["sweep"], [f"train-d{d}" for d in dims], source)
-    sweep.check(checked, data["train_size"], source)
+    sweep.check(checked["sweep"], data["train_size"], data["test_size"], source)
     return [f"{name}.{key}" for name, values in checked.items() for key in values]
 
 

@@ -15,7 +15,7 @@ import torch
 
 from stages import checkpoints, cli, params
 from stages.params import choice, integer, positive_number, seed
-from study import embedding
+from study import embedding, knn
 from vae import data, sampling
 from vae.evaluate import latent_means, split_tensors
 from vae.io import write_csv
@@ -62,7 +62,7 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
     for d in progress(args.dims, desc="embed", unit="model"):
         vae = checkpoints.load_current(args.models, d, all_params)
         train_means, test_means = (latent_means(vae, x[s]).numpy() for s in ("train", "test"))
-        predicted = embedding.knn_predict(train_means, train_labels, test_means, k)
+        predicted = knn.knn_predict(train_means, train_labels, test_means, k)
         view = embedding.view_2d(test_means, perplexity=p["tsne_perplexity"], seed=p["seed"], method=p["tsne_method"])
         write_csv(args.plots / f"embed-d{d}.csv",
                   [{"x": round(float(a), 4), "y": round(float(b), 4), "label": int(c), "predicted": int(e)}
@@ -76,7 +76,7 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
         decoded |= {f"recon d{d}": sampling.reconstruct(vae, judged).reshape(n, -1),
                     f"samples d{d}": sampling.sample_prior(vae, n, p["seed"]).reshape(n, -1)}
     # One pass of the pixel classifier over every decoded image: it compares the training images with each.
-    shown = dict(zip(decoded, np.split(embedding.knn_predict(x["train"].numpy(), train_labels,
+    shown = dict(zip(decoded, np.split(knn.knn_predict(x["train"].numpy(), train_labels,
                                                              torch.cat(list(decoded.values())).numpy(), k),
                                        len(decoded))))
     metrics["pixel_knn_accuracy"] = round(float((shown["test"] == judged_labels).mean()), 4)
@@ -84,7 +84,7 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
         metrics[f"d{d}"] |= {
             # Share of reconstructions the pixel classifier gives the digit of the image they came from.
             "recon_digit_kept": round(float((shown[f"recon d{d}"] == judged_labels).mean()), 4),
-            "sample_digit_shares": [round(s, 4) for s in embedding.digit_shares(shown[f"samples d{d}"])],
+            "sample_digit_shares": [round(s, 4) for s in knn.digit_shares(shown[f"samples d{d}"])],
         }
         log.info("d=%d: %s", d, metrics[f"d{d}"])
     return metrics

@@ -10,8 +10,8 @@ from typing import Any
 
 import torch
 
-from stages import checkpoints, cli, params
-from stages.params import int_list, integer, positive_number, seed
+from stages import checkpoints, cli, params, quadrature
+from stages.params import int_list, integer, seed
 from vae import data
 from vae.evaluate import importance_weighted_nll, split_tensors
 from vae.likelihood import binary_entropy_floor, exact_nll
@@ -19,14 +19,11 @@ from vae.likelihood import binary_entropy_floor, exact_nll
 log = logging.getLogger(__name__)
 
 SCHEMA = {"likelihood": {
-    "grid_limit": positive_number(),
-    "d1_grid_points": integer(2),
-    "d2_grid_points": integer(2),
+    **quadrature.GRID,
     "ladder_images": integer(1),
     "ladder_samples": int_list(1, distinct=True),
     "seed": seed(),
 }}
-
 
 
 def main(args: argparse.Namespace) -> dict[str, Any]:

@@ -61,7 +61,7 @@ def integer(lo: int, hi: int | None = None) -> Rule:
 
 
 def positive_number() -> Rule:
-    return Rule("a finite number > 0", lambda v: _is_number(v) and math.isfinite(v) and v > 0)
+    return Rule("a finite number > 0", lambda v: is_number(v) and math.isfinite(v) and v > 0)
 
 
 def choice(*options: str) -> Rule:
@@ -78,6 +78,11 @@ def int_list(lo: int, hi: int | None = None, distinct: bool = False) -> Rule:
 def seed() -> Rule:
     """A random seed: torch and numpy take any of these."""
     return integer(0, SEED_MAX)
+
+
+def seed_list() -> Rule:
+    """Distinct seeds, at least one."""
+    return int_list(0, SEED_MAX, distinct=True)
 
 
 def name_list(pattern: str, what: str) -> Rule:
@@ -99,7 +104,8 @@ def _is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
-def _is_number(v: Any) -> bool:
+def is_number(v: Any) -> bool:
+    """An int or a float, not a bool."""
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 

@@ -6,32 +6,31 @@ from __future__ import annotations
 
 import argparse
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from stages import cli, params
-from stages.params import SEED_MAX, int_list, name_list
+from stages.params import int_list, name_list, seed_list
 from study import sweep
 from vae.io import write_csv
 
 log = logging.getLogger(__name__)
 
-# The keys of the sweep block that say which cells there are; dvc.yaml's matrix reads the same three.
+# The keys of the sweep block that say which cells there are (dvc.yaml's matrix reads dims and recipes), and the
+# seeds each cell holds.
 GRID = {
     "dims": int_list(1, distinct=True),
-    "recipes": name_list(r"train-d[1-9][0-9]*", "train block names (train-d<N>)"),
-    "seeds": int_list(0, SEED_MAX, distinct=True),
+    "recipes": name_list(r"[a-z][a-z0-9]*(-[a-z0-9]+)*", "recipe names (lower case, digits and inner hyphens), "
+                         "each with a block sweep-<name>"),
+    "seeds": seed_list(),
 }
 SCHEMA = params.keys("sweep", GRID)
 
 
-def check(grid: Mapping[str, Any], train_blocks: Sequence[str], source: Path | str) -> None:
-    """Each recipe is the recipe of a main model: a train block of params.yaml."""
-    unknown = [name for name in grid["recipes"] if name not in train_blocks]
-    if unknown:
-        raise params.ParamError(f"{source}: sweep.recipes = {grid['recipes']}: {', '.join(map(repr, unknown))} is not "
-                                f"a train block; expected some of {', '.join(map(repr, train_blocks))}")
+def recipe_blocks(grid: Mapping[str, Any]) -> list[str]:
+    """The params block of each recipe of the sweep."""
+    return [f"sweep-{name}" for name in grid["recipes"]]
 
 
 def main(args: argparse.Namespace) -> dict[str, Any]:
@@ -42,7 +41,7 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
     read = sweep.Sweep(runs)
     write_csv(args.plot, sweep.means_table(read).to_dict("records"))
     metrics = sweep.summary(read)
-    log.info("%d cells: %s", len(runs), metrics)
+    log.info("%d cells, %d models: %s", len(read.cells), len(runs), metrics)
     return metrics
 
 

@@ -1,4 +1,5 @@
-"""Structure of the latent space: 2-D views of the latent means and how well they separate digits."""
+"""Structure of the latent space: 2-D views of the latent means and how well they separate digits (the k-NN
+classifier itself is in study/knn.py)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,13 @@ import numpy as np
 import openTSNE
 from sklearn.manifold import TSNE
 from sklearn.metrics import silhouette_score
-from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
+from sklearn.neighbors import NearestNeighbors
 
 from vae.errors import PipelineError
 
 # opentsne: openTSNE's Barnes-Hut gradient on all cores; opentsne-fft: its FFT-interpolated gradient, which
 # openTSNE recommends above some tens of thousands of points; sklearn: scikit-learn's Barnes-Hut. The
-# benchmark times all three on the d=64 test means (README, Speed).
+# benchmark times all three on the d=64 test means (docs/speed.md).
 TSNE_METHODS = ("opentsne", "opentsne-fft", "sklearn")
 
 
@@ -43,18 +44,6 @@ def view_2d(means: np.ndarray, *, perplexity: float, seed: int, method: str = "o
     if d == 2:
         return means.copy()
     return tsne(means, perplexity=perplexity, seed=seed, method=method).astype(np.float32)
-
-
-def knn_predict(train_points: np.ndarray, train_labels: np.ndarray, points: np.ndarray, k: int) -> np.ndarray:
-    """The digit a k-nearest-neighbour classifier fit on ``train_points`` gives each row of ``points``: on
-    latent means, how much of the digit a code keeps; on pixels, which digit a decoded image shows."""
-    classifier = KNeighborsClassifier(n_neighbors=k).fit(train_points, train_labels)
-    return classifier.predict(points)
-
-
-def digit_shares(predicted: np.ndarray) -> list[float]:
-    """The share of each digit 0-9 among ``predicted`` labels."""
-    return (np.bincount(predicted, minlength=10)[:10] / len(predicted)).tolist()
 
 
 def leave_one_out_knn_accuracy(points: np.ndarray, labels: np.ndarray, k: int) -> float:

@@ -90,10 +90,18 @@ class Panel:
     series: Sequence[Series]
 
 
-def against_d(panels: Sequence[Panel], path: Path) -> None:
-    """Panels side by side, each with its series against d on a log2 axis, one tick per d drawn."""
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.4), squeeze=False)
-    for ax, panel in zip(axes[0], panels):
+def against_d(panels: Sequence[Panel], path: Path, columns: int | None = None) -> None:
+    """Panels in rows of ``columns`` (all side by side by default), each with its series against d on a log2
+    axis, one tick per d drawn. Side by side, each panel has its legend below it; in a grid of several rows the
+    panels draw the same series (one per recipe), so they share one legend below the grid."""
+    columns = columns or len(panels)
+    rows = -(-len(panels) // columns)
+    grid = rows > 1
+    fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.2 * rows), squeeze=False,
+                             layout="constrained" if grid else None)
+    for ax in axes.flat[len(panels):]:
+        ax.set_visible(False)
+    for ax, panel in zip(axes.flat, panels):
         dims = sorted({d for series in panel.series for d in series.values})
         for series in panel.series:
             xs = sorted(series.values)
@@ -110,5 +118,50 @@ def against_d(panels: Sequence[Panel], path: Path) -> None:
         ax.set_ylabel(panel.ylabel)
         ax.set_title(panel.title, fontsize=10)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=1)
+        if not grid:
+            ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=1)
+    if grid:
+        fig.legend(*axes.flat[0].get_legend_handles_labels(), loc="outside lower center", ncol=4, fontsize=8)
+    _save(fig, path)
+
+
+@dataclass(frozen=True)
+class Strip:
+    """A row of images side by side in a grid of what models draw: (n, h, w) grey levels in [0, 1]."""
+
+    title: str  # the column heading, over the strips of every row
+    images: np.ndarray
+
+
+def strips_grid(rows: Mapping[str, Sequence[Strip]], title: str, path: Path) -> None:
+    """One row per label, each a sequence of strips, the strips of a column under the heading the last row gives
+    it; ink dark on white. The strips are tiled with torchvision's make_grid and set apart by a wider gap."""
+    from torchvision.utils import make_grid  # imported here for the reason image_grid gives
+
+    def tiled(strip: Strip) -> np.ndarray:
+        return make_grid(torch.from_numpy(strip.images).float().unsqueeze(1), nrow=len(strip.images), padding=2,
+                         pad_value=0.0)[0].numpy()
+
+    headings = list(rows.values())[-1]
+    widths = [tiled(strip).shape[1] for strip in headings]
+    gap = 12
+    lines = []
+    for strips in rows.values():
+        parts = []
+        for strip in strips:
+            parts += [tiled(strip), np.zeros((tiled(strip).shape[0], gap))]
+        lines.append(np.concatenate(parts[:-1], axis=1))
+    canvas = np.concatenate(lines, axis=0)
+    height = canvas.shape[0] / canvas.shape[1] * 0.075 * canvas.shape[1] / 4
+    fig, ax = plt.subplots(figsize=(0.075 * canvas.shape[1] / 4, height + 0.6))
+    ax.imshow(1.0 - canvas, cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
+    row_height = canvas.shape[0] / len(rows)
+    for i, label in enumerate(rows):
+        ax.text(-6, (i + 0.5) * row_height, label, ha="right", va="center", fontsize=8)
+    left = 0
+    for strip, width in zip(headings, widths):
+        ax.text(left + width / 2, -4, strip.title, ha="center", va="bottom", fontsize=8)
+        left += width + gap
+    ax.set_title(title, fontsize=10, pad=16)
+    ax.axis("off")
     _save(fig, path)

@@ -1,5 +1,6 @@
-"""The latent-dimension sweep read back: the results of its cells (stage sweep@<d>-<recipe>-<seed>, one JSON
-each) gathered into one table of runs for the grid params.yaml asks for, and that table summarized over seeds."""
+"""The latent-dimension sweep read back: the results of its cells (stage sweep@<d>-<recipe>, one JSON each, an
+entry per seed) gathered into one table of runs, a row per model, for the grid params.yaml asks for, and that
+table summarized over seeds."""
 
 from __future__ import annotations
 
@@ -15,43 +16,76 @@ import pandas as pd
 from study.stats import Spread, bend, growth_stops, spreads, steps
 from vae.errors import PipelineError
 
-# The settings of a cell's recipe (its train block with the sweep's epochs), stored as text so that lists and
+# The settings of a cell's recipe (its sweep block with the sweep's epochs), stored as text so that lists and
 # numbers compare exactly with params.yaml's; and the shared train block, prefixed with "train.".
-RECIPE_COLUMNS = ("hidden", "activation", "epochs", "batch_size", "lr", "lr_schedule", "kl_warmup_epochs")
+RECIPE_COLUMNS = ("hidden", "activation", "decoder", "epochs", "batch_size", "lr", "lr_schedule", "kl_warmup_epochs")
 TRAIN_COLUMNS = ("train.device", "train.compile", "train.precision", "train.iw_samples")
-# What each cell measured, as it wrote it.
+# What each model measured, as its cell wrote it; the likelihood read as a continuous Bernoulli comes as one column
+# per clip, cb_nll_<clip>, and the exact likelihood only at d <= 2 (empty elsewhere).
 MEASURED_COLUMNS = ("test_loss", "test_nll_iw", "test_recon", "test_kl", "best_val_loss", "best_epoch",
-                    "active_units", "knn_accuracy", "train_seconds", "seconds_per_epoch", "peak_rss_mb",
-                    "stage_seconds", "precision", "device", "binarize", "code_md5")
-# The measures the curves over d are drawn for, in nats per image but for the count and the accuracy.
-MEASURES = ("test_loss", "test_nll_iw", "test_recon", "test_kl", "active_units", "knn_accuracy")
+                    "active_units", "knn_accuracy", "pixel_mse", "recon_digit_kept", "samples_named", "train_seconds",
+                    "seconds_per_epoch")
+EXACT_COLUMNS = ("exact_images", "exact_nll", "exact_halved_change", "exact_iw_nll")
+# What each cell recorded once for all its seeds.
+CELL_COLUMNS = ("precision", "device", "binarize", "pixels", "workers", "peak_rss_mb", "stage_seconds", "code_md5")
+CB_PREFIX = "cb_nll_"
+# The measures the curves over d are drawn for, in nats per image but for the counts, shares and the pixel error.
+MEASURES = ("test_loss", "test_nll_iw", "test_recon", "test_kl", "active_units", "knn_accuracy", "pixel_mse",
+            "recon_digit_kept", "samples_named")
 
 
 class SweepError(PipelineError):
     """A cell's results are missing, or the sweep's table is not one grid at one budget."""
 
 
-def cell_name(latent_dim: int, recipe: str, seed: int) -> str:
+ACTIVATION_NAMES = {"relu": "ReLU", "elu": "ELU", "silu": "SiLU"}
+DECODER_NAMES = {"bernoulli": "", "continuous-bernoulli": " with the continuous Bernoulli"}
+
+
+def recipe_labels(recipes: dict[str, dict[str, str]]) -> dict[str, str]:
+    """Each recipe named for what it is, "ReLU", "ELU with the continuous Bernoulli", rather than by its block;
+    where two recipes share a name, each takes its block's name too."""
+    labels = {name: ACTIVATION_NAMES.get(r["activation"], r["activation"]) + DECODER_NAMES.get(r["decoder"], "")
+              for name, r in recipes.items()}
+    shared = {label for label in labels.values() if list(labels.values()).count(label) > 1}
+    return {name: f"{label} ({name})" if label in shared else label for name, label in labels.items()}
+
+
+def cell_name(latent_dim: int, recipe: str) -> str:
     """A cell's name as dvc.yaml's matrix makes it (the stage is sweep@<name>) and its files are named."""
-    return f"{latent_dim}-{recipe}-{seed}"
+    return f"{latent_dim}-{recipe}"
+
+
+def cb_column(clip: str) -> str:
+    """The column of the likelihood read as a continuous Bernoulli with lambda clipped at ``clip`` (as "1e-04")."""
+    return f"{CB_PREFIX}{clip}"
 
 
 def gather(cells_dir: Path, dims: Sequence[int], recipes: Sequence[str], seeds: Sequence[int]) -> pd.DataFrame:
-    """One row per cell of the grid ``recipes`` x ``dims`` x ``seeds``, read from ``<cells_dir>/<name>.json``."""
-    grid = list(itertools.product(recipes, dims, seeds))
-    missing = [cell_name(d, recipe, seed) for recipe, d, seed in grid
-               if not (cells_dir / f"{cell_name(d, recipe, seed)}.json").is_file()]
+    """One row per model of the grid ``recipes`` x ``dims`` x ``seeds``, read from ``<cells_dir>/<cell>.json``."""
+    grid = list(itertools.product(recipes, dims))
+    missing = [cell_name(d, recipe) for recipe, d in grid if not (cells_dir / f"{cell_name(d, recipe)}.json").is_file()]
     if missing:
         shown = " ".join(f"sweep@{name}" for name in missing[:4]) + (" ..." if len(missing) > 4 else "")
         raise SweepError(f"{cells_dir} has no results for {len(missing)} of the {len(grid)} cells of the sweep in "
                          f"params.yaml; run them with `dvc repro {shown}` (`dvc status` lists every stale cell)")
     rows = []
-    for recipe, d, seed in grid:
-        cell = json.loads((cells_dir / f"{cell_name(d, recipe, seed)}.json").read_text())
-        rows.append({"recipe": recipe, "latent_dim": d, "seed": seed,
-                     **{key: str(cell["settings"][key]) for key in RECIPE_COLUMNS},
-                     **{key: str(cell["train"][key.removeprefix("train.")]) for key in TRAIN_COLUMNS},
-                     **{key: cell[key] for key in MEASURED_COLUMNS}})
+    for recipe, d in grid:
+        path = cells_dir / f"{cell_name(d, recipe)}.json"
+        cell = json.loads(path.read_text())
+        ran = [entry["seed"] for entry in cell["seeds"]]
+        if ran != list(seeds):
+            raise SweepError(f"{path} holds seeds {ran}, but params.yaml's sweep.seeds is {list(seeds)}; rerun the "
+                             f"cell (`dvc repro sweep@{cell_name(d, recipe)}`)")
+        settings = {**cell["settings"], "epochs": cell["epochs"]}
+        for entry in cell["seeds"]:
+            rows.append({"recipe": recipe, "latent_dim": d, "seed": entry["seed"],
+                         **{key: str(settings[key]) for key in RECIPE_COLUMNS},
+                         **{key: str(cell["train"][key.removeprefix("train.")]) for key in TRAIN_COLUMNS},
+                         **{key: entry[key] for key in MEASURED_COLUMNS},
+                         **{cb_column(clip): value for clip, value in entry["cb_nll"].items()},
+                         **{key: entry.get(key) for key in EXACT_COLUMNS},
+                         **{key: cell[key] for key in CELL_COLUMNS}})
     return pd.DataFrame(rows)
 
 
@@ -66,11 +100,11 @@ def check_one_budget(runs: pd.DataFrame, source: Path | str) -> None:
 
 @dataclass(frozen=True)
 class Sweep:
-    runs: pd.DataFrame  # one row per cell: recipe, latent_dim, seed, RECIPE_COLUMNS, TRAIN_COLUMNS, MEASURED_COLUMNS
+    runs: pd.DataFrame  # one row per model: recipe, latent_dim, seed, and the columns gather() names
 
     @property
     def recipes(self) -> dict[str, dict[str, str]]:
-        """Train block name -> its recipe as the cells ran it (settings as text), in the sweep's order."""
+        """Recipe name -> its settings as the cells ran it (as text), in the sweep's order."""
         return {name: {key: str(group[key].iloc[0]) for key in (*RECIPE_COLUMNS, *TRAIN_COLUMNS)}
                 for name, group in self.runs.groupby("recipe", sort=False)}
 
@@ -89,6 +123,28 @@ class Sweep:
     @property
     def binarize(self) -> str:
         return str(self.runs["binarize"].iloc[0])
+
+    @property
+    def cells(self) -> pd.DataFrame:
+        """One row per cell (recipe and d): what a cell recorded once for all its seeds."""
+        return self.runs.drop_duplicates(["recipe", "latent_dim"])[["recipe", "latent_dim", *CELL_COLUMNS]]
+
+    @property
+    def cb_clips(self) -> list[str]:
+        """The clips of lambda at which every model was read as a continuous Bernoulli, as the cells named them."""
+        return [c.removeprefix(CB_PREFIX) for c in self.runs.columns if c.startswith(CB_PREFIX)]
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """Recipe name -> what it is, in words (:func:`recipe_labels`)."""
+        return recipe_labels(self.recipes)
+
+    def decoder(self, recipe: str) -> str:
+        return self.recipes[recipe]["decoder"]
+
+    def with_decoder(self, decoder: str) -> list[str]:
+        """The recipes whose decoder is ``decoder``, in the sweep's order: their losses compare as numbers."""
+        return [name for name in self.recipes if self.decoder(name) == decoder]
 
     def spread(self, measure: str = "test_loss") -> dict[tuple[str, int], Spread]:
         """(recipe, d) -> mean and standard deviation of ``measure`` over the seeds."""
@@ -120,8 +176,8 @@ def read(path: Path) -> Sweep:
     if not Path(path).is_file():
         raise SweepError(f"{path} is missing; run the sweep and its summary first (dvc repro sweep-summary)")
     runs = pd.read_csv(path)
-    missing = [c for c in ("recipe", "latent_dim", "seed", *RECIPE_COLUMNS, *TRAIN_COLUMNS, *MEASURED_COLUMNS)
-               if c not in runs]
+    missing = [c for c in ("recipe", "latent_dim", "seed", *RECIPE_COLUMNS, *TRAIN_COLUMNS, *MEASURED_COLUMNS,
+                           *EXACT_COLUMNS, *CELL_COLUMNS) if c not in runs]
     if missing:
         raise SweepError(f"{path} has no column {', '.join(missing)}; it was written by another version of stage "
                          "sweep-summary: rerun it (dvc repro sweep-summary)")
@@ -132,13 +188,18 @@ def read(path: Path) -> Sweep:
 
 
 def means_table(sweep: Sweep) -> pd.DataFrame:
-    """One row per recipe and d: the mean and standard deviation over seeds of every measure, for `dvc plots`."""
+    """One row per recipe and d: the mean and standard deviation over seeds of every measure, for `dvc plots`;
+    ``cb_nll`` is the likelihood read as a continuous Bernoulli at the first clip of ``sweep.cb_clips``, the one
+    measure of likelihood every recipe shares, under a name that does not change with the clip."""
+    measures = {**{m: m for m in MEASURES}, **{cb_column(c): cb_column(c) for c in sweep.cb_clips},
+                "cb_nll": cb_column(sweep.cb_clips[0])}
+    spread = {name: sweep.spread(column) for name, column in measures.items()}
     rows = []
-    for (recipe, d), _ in sweep.spread().items():
+    for recipe, d in spread["test_loss"]:
         row: dict[str, Any] = {"recipe": recipe, "latent_dim": d}
-        for measure in MEASURES:
-            s = sweep.spread(measure)[(recipe, d)]
-            row |= {measure: round(s.mean, 4), f"{measure}_sd": round(s.std, 4) if s.known else None}
+        for name in measures:
+            s = spread[name][(recipe, d)]
+            row |= {name: round(s.mean, 4), f"{name}_sd": round(s.std, 4) if s.known else None}
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -147,7 +208,8 @@ def summary(sweep: Sweep) -> dict[str, Any]:
     """What `dvc metrics show` lists for the sweep, per recipe: where the loss curve flattens (null while it
     has not, or with one seed), where active units stop growing (null while they still grow at the largest d),
     and the best d with its mean test loss."""
-    metrics: dict[str, Any] = {"cells": len(sweep.runs), "epochs": sweep.epochs, "seeds": len(sweep.seeds)}
+    metrics: dict[str, Any] = {"cells": len(sweep.cells), "models": len(sweep.runs), "epochs": sweep.epochs,
+                               "seeds": len(sweep.seeds)}
     for recipe in sweep.recipes:
         loss = sweep.curve(recipe)
         best = min(loss, key=lambda d: loss[d].mean)

@@ -63,8 +63,18 @@ def test_the_repo_params_pass_and_the_output_lists_keys_not_values() -> None:
         (changed(sweep={"dims": [1, 0]}), r"sweep.dims = \[1, 0\]: expected a non-empty list of distinct integers"),
         (changed(sweep={"dims": [4, 4]}), r"sweep.dims = \[4, 4\]: expected a non-empty list of distinct integers"),
         (changed(sweep={"dims": []}), r"sweep.dims = \[\]: expected a non-empty list"),
-        (changed(sweep={"recipes": ["train-d3"]}),
-         r"sweep.recipes = \['train-d3'\]: 'train-d3' is not a train block; expected some of 'train-d1'"),
+        (changed(sweep={"recipes": ["relu", "gelu"]}),
+         r"block 'sweep-gelu' is missing; it needs keys hidden, activation, decoder"),
+        (changed(sweep_relu={"lr": 0}), r"sweep-relu.lr = 0: expected a finite number > 0"),
+        (changed(sweep_elu_cb={"decoder": "gaussian"}), r"sweep-elu-cb.decoder = 'gaussian': expected one of"),
+        (changed(data={"binarize": "dynamic"}),
+         r"sweep-elu-cb.decoder = 'continuous-bernoulli' with data.binarize = 'dynamic': expected data.binarize "
+         r"'none' \(the continuous Bernoulli models grey levels\) or decoder 'bernoulli'"),
+        (changed(data={"binarize": "dynamic"}, train_d2={"decoder": "continuous-bernoulli"}),
+         r"train-d2.decoder = 'continuous-bernoulli' with data.binarize = 'dynamic'"),
+        (changed(sweep={"cb_clips": [1e-4, 1e-4]}), r"sweep.cb_clips = \[0.0001, 0.0001\]: expected a non-empty list"),
+        (changed(data={"test_size": 100}, embed={"decoded_images": 100}),
+         r"sweep.decoded_images = 1000: expected at most the 100 prepared test images"),
         (changed(sweep={"seeds": [1, True]}), r"sweep.seeds = \[1, True\]: expected a non-empty list of distinct"),
         (changed(data={"train_size": 4}), r"embed.knn_k = 5: expected at most the 4 prepared training images"),
         (changed(data={"train_size": 4}, embed={"knn_k": 1}),
@@ -80,6 +90,9 @@ def test_a_bad_value_anywhere_is_one_error_naming_it(params: dict[str, Any], mes
 def test_an_unknown_or_missing_block_is_named() -> None:
     with pytest.raises(ParamError, match=r"unknown block 'trian-d64'; allowed blocks: data, train, train-d1"):
         check_params.check({**GOOD, "trian-d64": GOOD["train-d64"]}, DIMS, "params.yaml")
+    with pytest.raises(ParamError, match=r"unknown block 'sweep-gelu' \(a sweep recipe's block is listed in "
+                                         r"sweep.recipes\); allowed blocks: data"):
+        check_params.check({**GOOD, "sweep-gelu": GOOD["sweep-elu"]}, DIMS, "params.yaml")
     without_embed = {name: block for name, block in GOOD.items() if name != "embed"}
     with pytest.raises(ParamError, match=r"block 'embed' is missing; it needs keys knn_k, tsne_perplexity"):
         check_params.check(without_embed, DIMS, "params.yaml")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from study import embedding
+from study import embedding, knn
 from study.embedding import TSNE_METHODS
 
 
@@ -39,9 +39,9 @@ def test_tsne_refuses_a_perplexity_above_the_points() -> None:
 def test_knn_predict_gives_the_digit_of_the_nearest_training_points() -> None:
     points, labels = blobs()
     queries = np.array([[0.0] * 8, [6.0] * 8, [3.1] * 8], dtype=np.float32)
-    assert embedding.knn_predict(points, labels, queries, k=5).tolist() == [0, 2, 1]
+    assert knn.knn_predict(points, labels, queries, k=5).tolist() == [0, 2, 1]
 
 
 def test_digit_shares_count_every_digit_including_absent_ones() -> None:
-    shares = embedding.digit_shares(np.array([1, 1, 1, 7]))
+    shares = knn.digit_shares(np.array([1, 1, 1, 7]))
     assert shares == [0.0, 0.75, 0.0, 0.0, 0.0, 0.0, 0.0, 0.25, 0.0, 0.0]

@@ -32,8 +32,20 @@ BAD = {
     "report.reference_latent_dim": ({"report": {"reference_latent_dim": 8}},
                                     "report.reference_latent_dim = 8: expected one of the trained dims"),
     "sweep.dims": ({"sweep": {"dims": [1, 1]}}, "sweep.dims = [1, 1]: expected a non-empty list of distinct"),
-    "sweep.recipes": ({"sweep": {"recipes": ["train-d3"]}}, "'train-d3' is not a train block"),
+    "sweep.recipes": ({"sweep": {"recipes": ["relu", "gelu"]}}, "block 'sweep-gelu' is missing; it needs keys"),
+    "sweep-relu.lr": ({"sweep-relu": {"lr": 0}}, "sweep-relu.lr = 0: expected a finite number > 0"),
+    "sweep.cb_clips": ({"sweep": {"cb_clips": [0.5]}}, "sweep.cb_clips = [0.5]: expected a non-empty list"),
+    # The continuous Bernoulli models grey levels: binarized pixels with a recipe of it are refused.
+    "data.binarize": ({"data": {"binarize": "dynamic"}},
+                      "sweep-elu-cb.decoder = 'continuous-bernoulli' with data.binarize = 'dynamic': expected"),
 }
+
+
+def with_recipes(params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` with the blocks of the sweep's recipes it does not list left out, as a user removing a recipe
+    would leave them."""
+    listed = {f"sweep-{name}" for name in params["sweep"]["recipes"]}
+    return {name: block for name, block in params.items() if not name.startswith("sweep-") or name in listed}
 
 
 def repro_with(repo: Path, change: dict[str, Any] | None, *targets: str) -> str:
@@ -86,14 +98,18 @@ EDGES = {
                        "ladder_samples": [1], "seed": 0},
         "figures": {"seed": 0},
         "report": {"reference_latent_dim": 1, "reference_val_loss": 1e-9},
-        "sweep": {"dims": [1], "recipes": ["train-d1"], "seeds": [0], "epochs": 1, "knn_k": 1},
+        "sweep": {"dims": [1], "recipes": ["relu"], "seeds": [0], "epochs": 1, "knn_k": 1, "decoded_images": 1,
+                  "exact_images": 1, "cb_clips": [0], "draw_seed": 0},
+        "sweep-relu": {"hidden": [1], "batch_size": 1000, "lr": 1e-6, "lr_schedule": "constant", "kl_warmup_epochs": 5,
+                       "activation": "silu", "decoder": "bernoulli"},
     },
     "largest": {
         "data": {"val_size": 59_999, "train_size": 1, "test_size": 40, "split_seed": SEED_MAX, "binarize": "none"},
         "train": {"compile": True, "precision": "bf16", "iw_samples": 500, "device": "auto"},
         **{f"train-d{d}": {"epochs": 2, "hidden": [32, 16, 8], "batch_size": 1, "lr": 0.01, "lr_schedule": "cosine",
-                           "kl_warmup_epochs": 0, "activation": activation, "seed": SEED_MAX}
-           for d, activation in ((1, "relu"), (2, "elu"), (64, "relu"))},
+                           "kl_warmup_epochs": 0, "activation": activation, "decoder": decoder, "seed": SEED_MAX}
+           for d, activation, decoder in ((1, "relu", "bernoulli"), (2, "elu", "continuous-bernoulli"),
+                                          (64, "relu", "bernoulli"))},
         "baseline": {"hidden": [16], "batch_size": 1_000_000, "lr": 0.01},
         "embed": {"knn_k": 1, "tsne_perplexity": 39.9, "tsne_method": "opentsne-fft", "seed": SEED_MAX,
                   "decoded_images": 40},
@@ -101,8 +117,9 @@ EDGES = {
                        "ladder_samples": [1, 2, 3], "seed": SEED_MAX},
         "figures": {"seed": SEED_MAX},
         "report": {"reference_latent_dim": 64, "reference_val_loss": 1e9},
-        "sweep": {"dims": [1, 3], "recipes": ["train-d64", "train-d2"], "seeds": [SEED_MAX], "epochs": 1,
-                  "knn_k": 1},
+        "sweep": {"dims": [1, 3], "recipes": ["elu-cb", "relu"], "seeds": [SEED_MAX], "epochs": 1, "knn_k": 1,
+                  "decoded_images": 40, "exact_images": 40, "cb_clips": [0.49, 1.0e-300, 0], "draw_seed": SEED_MAX},
+        "sweep-elu-cb": {"hidden": [32, 16, 8], "batch_size": 1, "lr": 0.01, "lr_schedule": "cosine"},
     },
 }
 
@@ -110,7 +127,7 @@ EDGES = {
 @pytest.mark.parametrize("edge", EDGES)
 def test_values_at_the_edges_of_validation_run_to_the_report(tmp_path: Path, edge: str) -> None:
     repo = copy_repo(tmp_path / "repo")
-    write_params(repo, tiny_params(**EDGES[edge]))
+    write_params(repo, with_recipes(tiny_params(**EDGES[edge])))
     out = dvc(repo, "repro").stdout
     assert {"report", "figures", "sweep-summary"} <= ran(out)
     text = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(repo / "report/report.pdf").pages)

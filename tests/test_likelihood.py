@@ -13,7 +13,7 @@ from torch.distributions import Normal
 from vae import data, likelihood, mnist
 from vae.evaluate import elbo_terms, importance_weighted_nll, split_tensors
 from vae.likelihood import binary_entropy_floor, exact_nll, prior_grid
-from vae.loss import reconstruction_nll
+from vae.decoders import reconstruction_nll
 from vae.model import VAE, ModelConfig
 from vae.train import TrainConfig, fit
 
@@ -36,15 +36,16 @@ def test_the_grid_carries_the_prior_mass(latent_dim: int) -> None:
     assert float(torch.logsumexp(log_mass, dim=0)) == pytest.approx(0.0, abs=1e-6)
 
 
+@pytest.mark.parametrize("decoder", ["bernoulli", "continuous-bernoulli"])
 @pytest.mark.parametrize("latent_dim", [1, 2])
-def test_quadrature_is_exact_for_a_decoder_that_ignores_z(latent_dim: int) -> None:
+def test_quadrature_is_exact_for_a_decoder_that_ignores_z(latent_dim: int, decoder: str) -> None:
     torch.manual_seed(0)
-    model = VAE(ModelConfig(latent_dim, (16,))).eval()
+    model = VAE(ModelConfig(latent_dim, (16,), decoder=decoder)).eval()
     with torch.no_grad():
         model.decoder[0].weight.zero_()  # p(x|z) is the same for every z, so p(x) = p(x|z)
     x = torch.rand(10, 784, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
-        known = reconstruction_nll(model.decode(torch.zeros(1, latent_dim)).expand_as(x), x)
+        known = reconstruction_nll(model.decode(torch.zeros(1, latent_dim)).expand_as(x), x, decoder)
     assert torch.allclose(exact_nll(model, x, 100, 6.0).float(), known, atol=1e-3)
 
 
@@ -60,7 +61,7 @@ def test_quadrature_agrees_with_importance_sampling_from_a_wide_proposal(trained
         proposal = Normal(mu.squeeze(1), 3 * torch.exp(0.5 * logvar).squeeze(1))
         z = proposal.sample((50_000,))  # (draws, images)
         logits = model.decode(z.reshape(-1, 1)).reshape(50_000, len(x), -1)
-        log_px_z = -reconstruction_nll(logits, x.expand_as(logits))
+        log_px_z = -reconstruction_nll(logits, x.expand_as(logits), "bernoulli")
         log_w = log_px_z + Normal(0.0, 1.0).log_prob(z) - proposal.log_prob(z)
     sampled = -(torch.logsumexp(log_w, dim=0) - math.log(len(z)))
     assert torch.allclose(exact_nll(model, x, 4000, 6.0).float(), sampled, atol=0.02)

@@ -7,7 +7,8 @@ import math
 import torch
 import torch.nn.functional as F
 
-from vae.loss import gaussian_kl, log_normal, negative_elbo, reconstruction_nll
+from vae.decoders import bernoulli_nll as reconstruction_nll
+from vae.loss import gaussian_kl, log_normal, negative_elbo
 
 
 def test_kl_matches_a_monte_carlo_estimate() -> None:
@@ -32,14 +33,14 @@ def test_loss_of_a_hand_computed_input() -> None:
     x = torch.tensor([[0.25, 1.0]])
     logits = torch.tensor([[0.0, 2.0]])
     mu, logvar = torch.tensor([[1.0]]), torch.tensor([[0.0]])
-    recon, kl = negative_elbo(logits, x, mu, logvar)
+    recon, kl = negative_elbo(logits, x, mu, logvar, "bernoulli")
     assert math.isclose(recon.item(), math.log(2) + math.log1p(math.exp(-2)), rel_tol=1e-6)
     assert math.isclose(kl.item(), 0.5, rel_tol=1e-6)
 
 
 def test_uninformative_decoder_costs_784_ln_2_on_any_image() -> None:
     x = torch.rand(3, 784)
-    recon, _ = negative_elbo(torch.zeros(3, 784), x, torch.zeros(3, 2), torch.zeros(3, 2))
+    recon, _ = negative_elbo(torch.zeros(3, 784), x, torch.zeros(3, 2), torch.zeros(3, 2), "bernoulli")
     assert torch.allclose(recon, torch.full((3,), 784 * math.log(2)))
 
 
@@ -59,3 +60,12 @@ def test_reconstruction_gradient_is_sigmoid_minus_target_including_at_zero() -> 
     x = torch.tensor([[0.0, 0.5, 0.25, 1.0, 1.0, 0.75]])
     reconstruction_nll(logits, x).sum().backward()
     assert torch.allclose(logits.grad, torch.sigmoid(logits.detach()) - x, atol=1e-7)
+
+
+def test_the_continuous_bernoulli_loss_is_the_bernoulli_loss_minus_its_log_normalizer() -> None:
+    """With the continuous-Bernoulli decoder the same ELBO carries log C per pixel: at logit 0 (lambda = 1/2) the
+    density is uniform on [0, 1], so the reconstruction term is 0 for any image, 784 ln 2 less than the Bernoulli's."""
+    x = torch.rand(3, 784)
+    zeros = torch.zeros(3, 2)
+    recon, kl = negative_elbo(torch.zeros(3, 784), x, zeros, zeros, "continuous-bernoulli")
+    assert torch.allclose(recon, torch.zeros(3), atol=1e-4) and torch.equal(kl, torch.zeros(3))

@@ -28,7 +28,7 @@ SCHEMAS = {
     "figures": figures.SCHEMA,
     "report": report.SCHEMA,
     "sweep-summary": sweep_summary.SCHEMA,
-    "sweep@64-train-d64-101": sweep.schema("train-d64"),  # one cell stands for all: they differ in recipe only
+    "sweep@64-elu-cb": sweep.schema("elu-cb"),  # one cell stands for all: they differ in recipe only
 }
 
 
@@ -36,7 +36,7 @@ def declared_params(stage: str) -> set[str]:
     """The ``params:`` of a stage in dvc.yaml, a sweep cell's with its recipe filled in."""
     stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
     if stage.startswith("sweep@"):
-        recipe = stage.split("-", 1)[1].rsplit("-", 1)[0]
+        recipe = stage.split("-", 1)[1]
         return {entry.replace("${item.recipe}", recipe) for entry in stages["sweep"]["params"]}
     return set(stages[stage]["params"])
 
@@ -63,9 +63,10 @@ def test_each_stage_validates_the_params_dvc_yaml_says_it_reads() -> None:
         declared = declared_params(stage)
         assert unchecked.get(stage, set()) <= declared, stage
         assert set(schema) == declared - unchecked.get(stage, set()), stage
-    assert declared_params("report") == set(GOOD)  # its appendix lists every block
+    assert declared_params("report") == set(GOOD)  # its appendix lists every block, each sweep recipe's included
     # check-params reads every block, with every stage's rules.
-    assert declared_params("check-params") == set(GOOD) == set(check_params.schema([1, 2, 64]))
+    recipe_blocks = sweep_summary.recipe_blocks(GOOD["sweep"])
+    assert declared_params("check-params") == set(GOOD) == set(check_params.schema([1, 2, 64], recipe_blocks))
 
 
 @pytest.mark.parametrize(
@@ -102,16 +103,25 @@ def test_each_stage_validates_the_params_dvc_yaml_says_it_reads() -> None:
         ("sweep-summary", "sweep", "dims", [2, 2], r"sweep.dims = \[2, 2\]: expected a non-empty list of distinct"),
         ("sweep-summary", "sweep", "dims", [], r"sweep.dims = \[\]: expected a non-empty list"),
         ("sweep-summary", "sweep", "dims", [1.5], r"sweep.dims = \[1.5\]: expected a non-empty list"),
-        ("sweep-summary", "sweep", "recipes", ["relu"],
-         r"sweep.recipes = \['relu'\]: expected a non-empty list of distinct train block names \(train-d<N>\)"),
+        ("sweep-summary", "sweep", "recipes", ["ReLU"],
+         r"sweep.recipes = \['ReLU'\]: expected a non-empty list of distinct recipe names \(lower case, digits"),
+        ("sweep-summary", "sweep", "recipes", ["elu-"], r"sweep.recipes = \['elu-'\]: expected a non-empty list"),
+        ("sweep@64-elu-cb", "sweep-elu-cb", "decoder", "gaussian",
+         r"sweep-elu-cb.decoder = 'gaussian': expected one of 'bernoulli', 'continuous-bernoulli'"),
+        ("sweep@64-elu-cb", "sweep-elu-cb", "epochs", 30,
+         r"unknown key sweep-elu-cb.epochs; allowed keys: hidden, activation, decoder, batch_size"),
+        ("sweep@64-elu-cb", "sweep", "cb_clips", [0.5], r"sweep.cb_clips = \[0.5\]: expected a non-empty list of "
+                                                        r"distinct numbers in \[0, 0.5\)"),
+        ("sweep@64-elu-cb", "likelihood", "d2_grid_points", 1,
+         r"likelihood.d2_grid_points = 1: expected an integer >= 2"),
         ("sweep-summary", "sweep", "seeds", [-1],
          r"sweep.seeds = \[-1\]: expected a non-empty list of distinct integers in"),
-        ("sweep@64-train-d64-101", "sweep", "epochs", 0, r"sweep.epochs = 0: expected an integer >= 1"),
+        ("sweep@64-elu-cb", "sweep", "epochs", 0, r"sweep.epochs = 0: expected an integer >= 1"),
         ("report", "report", "reference_latent_dim", 0, r"report.reference_latent_dim = 0: expected an integer >= 1"),
         ("train-d64", "train-d64", "lr", float("inf"), r"train-d64.lr = inf: expected a finite number > 0"),
         ("train-d64", "train-d64", "lr", float("nan"), r"train-d64.lr = nan: expected a finite number > 0"),
         ("train-d64", "train-d64", "learning_rate", 0.1,
-         r"unknown key train-d64.learning_rate; allowed keys: hidden, activation, epochs"),
+         r"unknown key train-d64.learning_rate; allowed keys: hidden, activation, decoder, batch_size"),
     ],
 )
 def test_bad_value_is_named(schema: str, block: str, key: str, value: Any, message: str) -> None:

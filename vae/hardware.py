@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 
 # x86 CPU flags (Linux /proc/cpuinfo names) that give native bfloat16 matrix arithmetic. Without them a
-# bf16 matmul is emulated and runs slower than fp32 (README, Speed).
+# bf16 matmul is emulated and runs slower than fp32 (docs/speed.md).
 BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
 CPUINFO = Path("/proc/cpuinfo")
 

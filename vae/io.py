@@ -18,6 +18,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 
 @contextlib.contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
@@ -66,6 +68,13 @@ def write_csv(target: Path, rows: Sequence[Mapping[str, Any]]) -> None:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
+
+
+def write_npz(target: Path, arrays: Mapping[str, Any]) -> None:
+    """Named arrays in one compressed ``.npz``; the same arrays give the same bytes (zip entries carry a fixed
+    date)."""
+    with atomic_path(target) as tmp, tmp.open("wb") as f:
+        np.savez_compressed(f, **arrays)
 
 
 def require(path: Path) -> Path:

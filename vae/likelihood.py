@@ -11,7 +11,7 @@ import math
 
 import torch
 
-from vae.loss import reconstruction_nll
+from vae.decoders import reconstruction_nll
 from vae.model import VAE
 
 # The (images x grid points) log-likelihood matrix is built in blocks: the whole of it, for the test set
@@ -38,10 +38,11 @@ def exact_nll(model: VAE, x: torch.Tensor, points: int, limit: float) -> torch.T
     log_px = torch.full((len(x),), -math.inf, device=x.device)
     for z_block, mass_block in zip(z.split(GRID_POINTS_PER_CHUNK), log_mass.split(GRID_POINTS_PER_CHUNK)):
         logits = model.decode(z_block.to(x.device))  # (grid points, pixels)
-        # log p(x|z) = sum_i x_i l_i - softplus(l_i): one matrix product against every image at once.
-        softplus_sums = reconstruction_nll(logits, torch.zeros_like(logits))
+        # Both decoders are exponential families in the logit l with sufficient statistic x: log p(x|z) =
+        # sum_i x_i l_i - a(l_i), a(l) = -log p(0|l), so one matrix product scores every image at once.
+        log_partition = reconstruction_nll(logits, torch.zeros_like(logits), model.config.decoder)
         mass = mass_block.float().to(x.device)
-        block = torch.cat([torch.logsumexp(batch @ logits.T - softplus_sums + mass, dim=1)
+        block = torch.cat([torch.logsumexp(batch @ logits.T - log_partition + mass, dim=1)
                            for batch in x.split(IMAGES_PER_CHUNK)])
         log_px = torch.logaddexp(log_px, block)  # the sum over grid blocks, in log space
     return -log_px.double()

@@ -1,4 +1,5 @@
-"""The VAE: an MLP encoder to a diagonal Gaussian q(z|x), an MLP decoder to Bernoulli logits."""
+"""The VAE: an MLP encoder to a diagonal Gaussian q(z|x), an MLP decoder to one logit per pixel, which the
+decoder's likelihood (vae/decoders.py: Bernoulli or continuous Bernoulli) reads."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import torch
 from torch import nn
 
 from vae.data import N_PIXELS
+from vae.decoders import DECODERS
 from vae.errors import PipelineError
 from vae.io import require, write_bytes
 
@@ -21,7 +23,7 @@ class ELU(nn.Module):
     """ELU (alpha 1): x from zero up, exp(x) - 1 below.
 
     Not nn.ELU, which computes expm1: torch's AVX-512 expm1 is much slower than exp on some CPUs (the
-    benchmark keeps nn.ELU as a lever; README, Speed). Near 0, exp(x) - 1 loses the relative precision
+    benchmark keeps nn.ELU as a lever; docs/speed.md). Near 0, exp(x) - 1 loses the relative precision
     expm1 keeps, which costs at most an fp32 ulp of 1 in absolute terms. The clamp keeps
     exp from overflowing on the branch `where` does not take, whose gradient would otherwise be
     0 * inf = NaN.
@@ -31,7 +33,7 @@ class ELU(nn.Module):
         return torch.where(x >= 0, x, torch.exp(x.clamp(max=0)) - 1)
 
 
-# ELU keeps a gradient for negative inputs (README, What moved the loss, compares it with ReLU).
+# ELU keeps a gradient for negative inputs (docs/study.md, What moved the loss, compares it with ReLU).
 ACTIVATION_MODULES: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "elu": ELU, "silu": nn.SiLU}
 ACTIVATIONS = tuple(ACTIVATION_MODULES)
 
@@ -41,10 +43,19 @@ class ModelConfig:
     latent_dim: int
     hidden: tuple[int, ...]  # encoder widths, input side first; the decoder mirrors them
     activation: str = "relu"  # between linear layers: one of ACTIVATIONS
+    decoder: str = "bernoulli"  # the likelihood the decoder's logits parameterise: one of DECODERS
 
     def __post_init__(self) -> None:
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {ACTIVATIONS}, got {self.activation!r}")
+        if self.decoder not in DECODERS:
+            raise ValueError(f"decoder must be one of {DECODERS}, got {self.decoder!r}")
+
+
+def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
+    """z = mu + sigma * eps: a draw from q(z|x) as a differentiable function of its mean and log-variance, with
+    the standard normal noise ``eps`` drawn by the caller from a generator of its own."""
+    return mu + eps * torch.exp(0.5 * logvar)
 
 
 def mlp(widths: Sequence[int], activation: str) -> nn.Sequential:
@@ -73,13 +84,13 @@ class VAE(nn.Module):
         return mu, logvar
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """Return the Bernoulli logits of p(x|z), one per pixel."""
+        """Return the logits of p(x|z), one per pixel."""
         return self.decoder(z)
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def forward(self, x: torch.Tensor, eps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Logits of p(x|z) at z = :func:`reparameterize` (mu, logvar, eps), with the mean and log-variance."""
         mu, logvar = self.encode(x)
-        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
-        return self.decode(z), mu, logvar
+        return self.decode(reparameterize(mu, logvar, eps)), mu, logvar
 
 
 def save(model: VAE, path: Path, settings: Mapping[str, Any]) -> None:
@@ -104,6 +115,6 @@ def load(path: Path, device: torch.device | str = "cpu") -> tuple[VAE, dict[str,
                             "rerun the stage that trains it (dvc repro)") from None
     config = checkpoint["config"]
     model = VAE(ModelConfig(latent_dim=config["latent_dim"], hidden=tuple(config["hidden"]),
-                            activation=config.get("activation", "relu")))  # older checkpoints: ReLU
+                            activation=config["activation"], decoder=config["decoder"]))
     model.load_state_dict(checkpoint["state_dict"])
     return model.to(device).eval(), checkpoint["settings"]

@@ -20,5 +20,6 @@ def bars_enabled() -> bool:
     return sys.stderr.isatty() and os.environ.get("CI", "").lower() not in ("true", "1")
 
 
-def progress(iterable: Iterable[T], **kwargs: object) -> tqdm:
+def progress(iterable: Iterable[T] | None = None, **kwargs: object) -> tqdm:
+    """A tqdm bar over ``iterable`` (or one updated by hand, given ``total``), drawn only where bars_enabled()."""
     return tqdm(iterable, disable=not bars_enabled(), file=sys.stderr, dynamic_ncols=True, **kwargs)

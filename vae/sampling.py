@@ -1,4 +1,10 @@
-"""Images a trained model produces: reconstructions, prior samples, decoded latent grids."""
+"""Images a trained model produces: reconstructions, prior samples, decoded latent grids.
+
+Each shows, per pixel, what the decoder expects the pixel to be: its mean. For the Bernoulli that is its
+parameter lambda = sigmoid(logit); a continuous Bernoulli's mean is not its lambda but lies between lambda and 1/2,
+so its pictures look greyer than the lambda that Loaiza-Ganem and Cunningham (2019) draw. ``show="lambda"`` draws
+lambda instead, to set beside the mean.
+"""
 
 from __future__ import annotations
 
@@ -6,27 +12,33 @@ import torch
 from torch.distributions import Normal
 
 from vae.data import IMAGE_SIDE
+from vae.decoders import decoder_mean
 from vae.model import VAE
 
+SHOWN = ("mean", "lambda")
 
-def _as_images(logits: torch.Tensor) -> torch.Tensor:
-    """Decoder logits to (n, 28, 28) Bernoulli means in [0, 1] on the CPU."""
-    return torch.sigmoid(logits).reshape(-1, IMAGE_SIDE, IMAGE_SIDE).cpu()
+
+def as_images(logits: torch.Tensor, decoder: str, show: str = "mean") -> torch.Tensor:
+    """Decoder logits to (n, 28, 28) images in [0, 1] on the CPU: the decoder's mean, or its lambda."""
+    if show not in SHOWN:
+        raise ValueError(f"show must be one of {SHOWN}, got {show!r}")
+    pixels = decoder_mean(logits, decoder) if show == "mean" else torch.sigmoid(logits)
+    return pixels.reshape(-1, IMAGE_SIDE, IMAGE_SIDE).cpu()
 
 
 @torch.inference_mode()
-def reconstruct(model: VAE, x: torch.Tensor) -> torch.Tensor:
+def reconstruct(model: VAE, x: torch.Tensor, show: str = "mean") -> torch.Tensor:
     """Decode the posterior mean of each image: the model's deterministic reconstruction."""
-    return _as_images(model.decode(model.encode(x)[0]))
+    return as_images(model.decode(model.encode(x)[0]), model.config.decoder, show)
 
 
 @torch.inference_mode()
-def sample_prior(model: VAE, n: int, seed: int) -> torch.Tensor:
+def sample_prior(model: VAE, n: int, seed: int, show: str = "mean") -> torch.Tensor:
     """Decode ``n`` draws z ~ N(0, I)."""
     device = next(model.parameters()).device
     generator = torch.Generator(device=device).manual_seed(seed)
     z = torch.randn(n, model.config.latent_dim, generator=generator, device=device)
-    return _as_images(model.decode(z))
+    return as_images(model.decode(z), model.config.decoder, show)
 
 
 @torch.inference_mode()
@@ -47,4 +59,4 @@ def decode_quantile_grid(model: VAE, steps: int) -> torch.Tensor:
     else:
         z2, z1 = torch.meshgrid(axis.flip(0), axis, indexing="ij")
         z = torch.stack([z1.reshape(-1), z2.reshape(-1)], dim=1)
-    return _as_images(model.decode(z.to(device)))
+    return as_images(model.decode(z.to(device)), model.config.decoder)
