@@ -15,12 +15,13 @@ import pandas as pd
 
 from stages import cli, params
 from stages.params import integer, positive_number
-from study import findings, stats, sweep, sweep_findings
+from study import decoder_findings, findings, stats, sweep, sweep_findings
 from study.latex import compile_pdf, escape, write_results
-from study.provenance import code_md5, git_commit
-from study.tables import (baseline_recipe, baseline_table, convergence_table, differences_table, embed_table,
-                          ladder_table, params_table, recipe_table, reproducibility_table, results_table, steps_table,
-                          sweep_table)
+from study.fingerprint import code_md5
+from study.provenance import git_commit
+from study.tables import (baseline_recipe, baseline_table, clips_table, convergence_table, decoders_table,
+                          differences_table, embed_table, exact_sweep_table, ladder_table, own_loss_table, params_table,
+                          recipe_table, reproducibility_table, results_table, steps_table, sweep_table)
 from vae.io import read_json, require
 
 log = logging.getLogger(__name__)
@@ -43,28 +44,76 @@ def check(p: Mapping[str, Any], dims: Sequence[int], source: Path | str) -> None
                                 f"of the trained dims {list(dims)}")
 
 
-def sweep_macros(all_params: Mapping[str, Any], binarize: str, cells: sweep.Sweep) -> dict[str, str]:
-    """What the report says about the latent-dimension sweep."""
-    recipes = list(cells.recipes)
+NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+
+def in_words(n: int) -> str:
+    return NUMBER_WORDS[n] if n < len(NUMBER_WORDS) else str(n)
+
+
+def loss_recipes(cells: sweep.Sweep, decoder: str) -> list[str]:
+    """The recipes whose test losses the report sets beside the main models' and each other's: those with the main
+    models' decoder (or, where the sweep has none, those with the decoder of its first recipe)."""
+    return cells.with_decoder(decoder) or cells.with_decoder(cells.decoder(next(iter(cells.recipes))))
+
+
+def sweep_macros(all_params: Mapping[str, Any], binarize: str, cells: sweep.Sweep,
+                 recipes: Mapping[int, Mapping[str, Any]], iw_samples: int) -> dict[str, str]:
+    """What the report says about the latent-dimension sweep; ``recipes`` are the main models' train blocks (d ->
+    block): the recipes with the decoder of the largest have their losses set side by side in Table tab:sweep."""
+    same = loss_recipes(cells, recipes[max(recipes)]["decoder"])
+    names = [sweep_findings.recipe_name(cells, r) for r in cells.recipes]
+    workers = sorted({int(w) for w in cells.cells["workers"]})
+    k = all_params["sweep"]["knn_k"]
     return {
-        "SweepTable": sweep_table(cells.spread(), recipes),
+        "SweepTable": sweep_table(cells.spread(), {r: cells.labels[r] for r in same}),
+        "SweepTableRecipes": (f"{sweep_findings.group_name(cells, same)}, with the "
+                              f"{sweep_findings.DECODER_WORDS.get(cells.decoder(same[0]), cells.decoder(same[0]))} "
+                              "decoder"),
+        # Where the table leaves recipes out, where their own losses are.
+        "SweepTableNote": ("" if len(same) == len(cells.recipes) else
+                           "Section~\\ref{sec:density} and Table~\\ref{tab:own} give the continuous Bernoulli's own."
+                           if decoder_findings.cb_recipes(cells) and same != decoder_findings.cb_recipes(cells) else
+                           "The other recipes' losses are in other units."),
         "SweepNoise": sweep_findings.noise(cells),
         "RecipeFinding": sweep_findings.recipe_comparison(cells),
         "SweepCurrency": sweep_findings.currency(all_params, binarize, code_md5(CELL_MODULE), cells),
+        "MainRecipesFinding": sweep_findings.main_recipes(recipes, cells),
         "SweepEpochs": str(cells.epochs),
         "SweepSeeds": str(len(cells.seeds)),
-        "SweepCells": str(len(cells.runs)),
-        "SweepMinutes": f"{cells.runs['stage_seconds'].sum() / 60:.0f}",
+        "SweepCells": str(len(cells.cells)),
+        "SweepModels": str(len(cells.runs)),
+        "SweepWorkers": f"{sweep_findings.listing([str(w) for w in workers]).replace(' and ', ' or ')}",
+        "SweepRecipeCount": in_words(len(cells.recipes)),
+        "SweepRecipes": sweep_findings.listing(names),
+        # The cells' own wall times: each cell trains all its seeds, so the sweep took their sum.
+        "SweepMinutes": f"{cells.cells['stage_seconds'].sum() / 60:.0f}",
         "SweepDims": ", ".join(map(str, cells.dims)),
-        "SweepKnnK": str(all_params["sweep"]["knn_k"]),
-        "FlatteningFinding": " ".join(sweep_findings.flattening(cells, name) for name in recipes),
-        "TradeFinding": " ".join(sweep_findings.trade(cells, name) for name in recipes),
+        "SweepTopDim": str(cells.dims[-1]),
+        "SweepKnnK": str(k),
+        "FirstClip": decoder_findings.clip_tex(cells.cb_clips[0]),
+        "SweepClips": sweep_findings.listing([decoder_findings.clip_tex(c) for c in cells.cb_clips]),
+        "AbstractDensity": decoder_findings.abstract(cells),
+        "IntroDecoders": decoder_findings.introduction(cells),
+        "ClipDiscussion": decoder_findings.clip_discussion(cells),
+        "FlatteningFinding": sweep_findings.flattening(cells),
+        "TradeFinding": sweep_findings.trade(cells),
         "StepsTable": steps_table(cells),
         "LiteratureFinding": sweep_findings.literature(cells),
-        "SweepActiveFinding": " ".join(sweep_findings.active_units(cells, name) for name in recipes),
-        "SweepKnnFinding": " ".join(sweep_findings.knn_accuracy(cells, name, all_params["sweep"]["knn_k"])
-                                    for name in recipes),
+        "SweepActiveFinding": sweep_findings.active_units(cells),
+        "SweepKnnFinding": sweep_findings.knn_accuracy(cells, k),
         "AbstractSweep": sweep_findings.abstract(cells),
+        "DecodersTable": decoders_table(cells),
+        "SharedBendsFinding": decoder_findings.shared_bends(cells),
+        "DecoderFinding": decoder_findings.decoder_comparison(cells),
+        "ClipsTable": clips_table(cells),
+        "ClipFinding": decoder_findings.clip_comparison(cells),
+        "OwnLossTable": own_loss_table(cells),
+        "OwnLossFinding": decoder_findings.own_loss(cells),
+        "ExactSweepTable": exact_sweep_table(cells),
+        "ExactSweepFinding": decoder_findings.exact(cells, iw_samples),
+        "PaperFinding": decoder_findings.paper(cells),
+        "DrawsFinding": decoder_findings.draws(cells),
     }
 
 
@@ -101,7 +150,7 @@ def main(args: argparse.Namespace) -> None:
                                               sweep_findings.difference_reasons(recipes, curves, train, cells)),
         "ConvergenceFinding": findings.convergence(curves, {d: recipes[d]["lr_schedule"] for d in dims}),
         "ConvergenceTable": convergence_table(curves, {d: train[d]["epochs_run"] for d in dims}),
-        **sweep_macros(all_params, sizes["binarize"], cells),
+        **sweep_macros(all_params, sizes["binarize"], cells, recipes, iw_samples),
         "ResultsTable": results_table(train),
         "LossFinding": findings.loss_against_d(train),
         "IwFinding": findings.importance_weighted_gap(train, iw_samples),

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from study import decoder_findings
 from study.latex import latex_table
 from study.provenance import file_md5
 from study.stats import Convergence, Spread
-from study.sweep import Sweep
+from study.sweep import Sweep, cb_column
 
 
 def recipe_table(all_params: Mapping[str, Any], dims: list[int]) -> str:
@@ -19,7 +21,7 @@ def recipe_table(all_params: Mapping[str, Any], dims: list[int]) -> str:
     for d in dims:
         p = all_params[f"train-d{d}"]
         rows.append({"$d$": d, "layers": "--".join(map(str, (784, *p["hidden"], d))), "activation": p["activation"],
-                     "epochs": p["epochs"], "batch": p["batch_size"], "learning rate": p["lr"],
+                     "decoder": p["decoder"], "epochs": p["epochs"], "batch": p["batch_size"], "learning rate": p["lr"],
                      "schedule": p["lr_schedule"], "KL warm-up": p["kl_warmup_epochs"], "seed": p["seed"]})
     return latex_table(pd.DataFrame(rows), {"learning rate": "g"})
 
@@ -45,36 +47,51 @@ def convergence_table(curves: Mapping[int, Convergence | None], epochs: Mapping[
     return latex_table(frame, {c: ".2f" for c in frame.columns[3:]}, align="rrrrrr")
 
 
-def sweep_table(spread: Mapping[tuple[str, int], Spread], recipes: Sequence[str]) -> str:
-    """Test loss, mean ± standard deviation over seeds, for every $d$ (rows) under every recipe (columns)."""
-    columns = {name: f"recipe of \\texttt{{{name}}}" for name in recipes}
-    frame = pd.DataFrame([{"$d$": d, **{heading: spread[(name, d)].tex() for name, heading in columns.items()}}
-                          for d in sorted({d for _, d in spread})])
-    return latex_table(frame, align="r" * len(frame.columns), latex_columns=list(columns.values()))
+def sweep_table(spread: Mapping[tuple[str, int], Spread], labels: Mapping[str, str]) -> str:
+    """Test loss, mean ± standard deviation over seeds, for every $d$ (rows) under every recipe of ``labels``
+    (recipe -> its name in words; the columns, in that order)."""
+    frame = pd.DataFrame([{"$d$": d, **{label: spread[(name, d)].tex() for name, label in labels.items()}}
+                          for d in sorted({d for name, d in spread if name in labels})])
+    return latex_table(frame, align="r" * len(frame.columns), latex_columns=list(labels.values()))
+
+
+def with_group_rows(table: str, labels: Sequence[str], columns: int) -> str:
+    """``table`` (from :func:`latex_table`) with a row naming each group before its first row, spanning its
+    ``columns`` columns; ``labels`` holds each body row's group, consecutive rows of one group together."""
+    lines = table.splitlines()
+    body = lines.index("\\midrule") + 1
+    starts = [i for i, label in enumerate(labels) if i == 0 or label != labels[i - 1]]
+    for i in reversed(starts):
+        lines.insert(body + i, ("\\addlinespace\n" if i else "") +
+                     f"\\multicolumn{{{columns}}}{{l}}{{\\emph{{{labels[i]}}}}} \\\\")
+    return "\n".join(lines)
 
 
 def steps_table(sweep: Sweep) -> str:
-    """Per recipe, each step between consecutive dims of the sweep: how much the mean test loss and
-    reconstruction term fell, how much the KL term and the active units rose, and twice the test loss's spread."""
-    rows = []
+    """Per recipe (a row naming it, then one row per step), each step between consecutive dims of the sweep: how
+    much the mean test loss and reconstruction term fell, how much the KL term and the active units rose, and
+    twice the test loss's spread."""
+    rows, labels = [], []
     for recipe in sweep.recipes:
         curves = {measure: sweep.curve(recipe, measure)
                   for measure in ("test_loss", "test_recon", "test_kl", "active_units")}
         loss = curves["test_loss"]
         dims = sorted(loss)
-        for a, b in zip(dims, dims[1:]):
+        for a, b in itertools.pairwise(dims):
             noise = 2 * max(loss[a].std, loss[b].std)  # NaN, shown as a dash, with one seed
-            rows.append({"recipe": f"\\texttt{{{recipe}}}", "$d$": f"{a} $\\to$ {b}",
+            labels.append(sweep.labels[recipe])
+            rows.append({"$d$": f"{a} $\\to$ {b}",
                          "test loss falls by": loss[a].mean - loss[b].mean, "twice the spread": noise,
                          "recon.\\ falls by": curves["test_recon"][a].mean - curves["test_recon"][b].mean,
                          "KL rises by": curves["test_kl"][b].mean - curves["test_kl"][a].mean,
                          "active units gained": curves["active_units"][b].mean - curves["active_units"][a].mean})
-    columns = ["recipe", "$d$", "test loss falls by", "twice the spread", "recon.\\ falls by", "KL rises by",
+    columns = ["$d$", "test loss falls by", "twice the spread", "recon.\\ falls by", "KL rises by",
                "active units gained"]
     # A sweep of one d has no step: one row of dashes says so rather than a table without rows.
-    frame = pd.DataFrame(rows or [{"recipe": "one $d$", "$d$": "no step"}], columns=columns)
-    return latex_table(frame, {c: ".2f" for c in columns[2:-1]} | {"active units gained": ".1f"},
-                       align="lrrrrrr", latex_columns=["recipe", "$d$"])
+    frame = pd.DataFrame(rows or [{"$d$": "one $d$: no step"}], columns=columns)
+    table = latex_table(frame, {c: ".2f" for c in columns[1:-1]} | {"active units gained": ".1f"},
+                        align="lrrrrr", latex_columns=["$d$"])
+    return with_group_rows(table, labels, len(columns)) if rows else table
 
 
 def results_table(train: Mapping[int, Mapping[str, Any]]) -> str:
@@ -143,3 +160,57 @@ def baseline_recipe(p: Mapping[str, Any]) -> str:
     return (f"an MLP {widths}--$d$ with ReLU, Adam at a constant rate of {p['lr']:g}, "
             f"batches of {p['batch_size']}")
 
+
+
+def _rows_table(rows: list[dict[str, str]], headings: Mapping[str, str], align: str, empty: str) -> str:
+    """A table of ready LaTeX cells (``rows``: key -> cell), its columns ``headings`` (key -> heading, in order);
+    rows with a "recipe" key but no such heading come under a row naming their recipe. One row that says ``empty``
+    where there are no rows."""
+    if not rows:  # the headings, and one row across them that says why there is nothing under them
+        frame = pd.DataFrame([dict.fromkeys(headings.values(), "")])
+        lines = latex_table(frame, align=align, latex_columns=list(headings.values())).splitlines()
+        body = lines.index("\\midrule") + 1
+        lines[body] = f"\\multicolumn{{{len(headings)}}}{{l}}{{{empty}}} \\\\"
+        return "\n".join(lines)
+    frame = pd.DataFrame(rows, columns=list(headings)).rename(columns=headings)
+    table = latex_table(frame.fillna(""), align=align, latex_columns=list(headings.values()))
+    if "recipe" in rows[0] and "recipe" not in headings:
+        table = with_group_rows(table, [row["recipe"] for row in rows], len(headings))
+    return table
+
+
+def decoders_table(sweep: Sweep) -> str:
+    """Per recipe and d, the measures every decoder shares (Figure sweep-decoders) and active units, mean ±
+    standard deviation over seeds."""
+    clip = decoder_findings.clip_tex(sweep.cb_clips[0])
+    headings = {"d": "$d$", cb_column(sweep.cb_clips[0]): f"$-$ELBO as a density, $\\lambda \\ge$ {clip}",
+                "pixel_mse": "pixel MSE", "recon_digit_kept": "digit kept", "samples_named": "samples named",
+                "knn_accuracy": "$k$-NN acc.", "active_units": "active units"}
+    return _rows_table(decoder_findings.decoders_rows(sweep), headings, "rrrrrrr", "")
+
+
+def clips_table(sweep: Sweep) -> str:
+    """At the largest d, each recipe read as a continuous Bernoulli with lambda clipped at each clip (rows)."""
+    headings = {"clip": "$\\lambda$ clipped at", **{label: label for label in sweep.labels.values()}}
+    return _rows_table(decoder_findings.clip_rows(sweep), headings, "l" + "r" * len(sweep.labels), "")
+
+
+def own_loss_table(sweep: Sweep) -> str:
+    """The continuous-Bernoulli recipes' own loss per d, in nats per image and bits per dimension."""
+    cbs = decoder_findings.cb_recipes(sweep)
+    headings = {"d": "$d$",
+                "test_loss": "$-$ELBO, nats", "bpd_loss": "$-$ELBO, bits/dim.",
+                "test_nll_iw": "$-\\log p(x)$, IW, nats", "bpd_iw": "$-\\log p(x)$, IW, bits/dim."}
+    rows = decoder_findings.own_loss_rows(sweep)
+    if len(cbs) < 2:  # the caption names the one recipe
+        rows = [{key: row[key] for key in headings} for row in rows]
+    return _rows_table(rows, headings, "rrrrr",
+                       "The sweep has no recipe with the continuous-Bernoulli decoder.")
+
+
+def exact_sweep_table(sweep: Sweep) -> str:
+    """Per recipe at d <= 2: the exact -log p(x) beside the importance-weighted estimate on the same images."""
+    headings = {"d": "$d$", "images": "images", "exact_nll": "exact $-\\log p(x)$",
+                "exact_iw_nll": "IW estimate", "exact_gap": "IW $-$ exact", "halved": "halved spacing"}
+    return _rows_table(decoder_findings.exact_rows(sweep), headings, "rrrrrr",
+                       "The sweep has no $d \\le 2$: quadrature over $z$ is out of reach.")

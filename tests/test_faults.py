@@ -201,7 +201,7 @@ def outputs_without_timing(repo: Path) -> dict[str, object]:
         name = str(path.relative_to(repo))
         if path.suffix == ".json":
             found[name] = json.loads(re.sub(rf'"({"|".join(TIMING)})": [0-9.]+', '"timing": 0', path.read_text()))
-        elif path.suffix == ".csv" and "loss" in path.stem:  # loss-d1.csv, 1-train-d2-1-loss.csv
+        elif path.suffix == ".csv" and "loss" in path.stem:  # loss-d1.csv, 1-relu-loss.csv
             found[name] = loss_rows_without_timing(path)
         elif path.name == "sweep.csv" and path.parent.name == "results":
             found[name] = pd.read_csv(path).drop(columns=list(TIMING)).to_dict("records")
@@ -220,20 +220,20 @@ def test_every_stage_rerun_by_the_benchmark_is_measured_and_gives_identical_outp
     repo = pipeline_copy
     before = outputs_without_timing(repo)
     assert {"models/vae-d64.pt", "plots/recon-d1.png", "metrics/baseline.json", "report/results.tex",
-            "results/sweep/1-train-d2-1.json"} <= set(before)
+            "results/sweep/1-relu.json", "results/sweep/1-relu-draws.npz"} <= set(before)
     started = time.time()
     runs = bench_pipeline.time_stages(repo)
     assert [r.stage for r in runs] == ["check-params", "prepare-data", "train-d1", "train-d2", "train-d64", "baseline",
-                                       "embed", "likelihood", "sweep@1-train-d2-1", "sweep-summary", "figures",
+                                       "embed", "likelihood", "sweep@1-relu", "sweep-summary", "figures",
                                        "report"]
     written = {run.stage: json.loads((repo / f"metrics/{run.stage}.json").read_text()) for run in runs
                if (repo / f"metrics/{run.stage}.json").is_file()}
-    written["sweep@1-train-d2-1"] = json.loads((repo / "results/sweep/1-train-d2-1.json").read_text())
+    written["sweep@1-relu"] = json.loads((repo / "results/sweep/1-relu.json").read_text())
     for run in runs:
         # Each stage's own process imports numpy at least: tens of MB; training imports torch too.
         assert run.peak_rss_mb > 50, run.stage
         if run.stage in written:  # it really ran, and the time around `dvc repro` covers its own
-            assert (repo / ("results/sweep/1-train-d2-1.json" if "@" in run.stage else f"metrics/{run.stage}.json")
+            assert (repo / ("results/sweep/1-relu.json" if "@" in run.stage else f"metrics/{run.stage}.json")
                     ).stat().st_mtime > started, run.stage
             assert run.seconds >= written[run.stage]["stage_seconds"], run.stage
     assert min(r.peak_rss_mb for r in runs if r.stage.startswith("train-")) > next(
@@ -451,7 +451,7 @@ STAGE_COMMANDS = {  # as dvc.yaml runs them
                  "--metrics", "metrics/baseline.json"],
     "embed": embed_cmd()[2:],
     "figures": ["stages.figures", "--dims", "1", "2", "64", "--data", "data/prepared/mnist.npz", "--models", "models",
-                "--stage-metrics", "metrics", "--plots", "plots", "--sweep", "results/sweep.csv",
+                "--stage-metrics", "metrics", "--plots", "plots", "--sweep", "results/sweep.csv", "--cells", "results/sweep",
                 "--metrics", "metrics/figures.json"],
     "report": report_cmd(),
 }

@@ -6,6 +6,7 @@ import csv
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -24,7 +25,11 @@ STAGES = ["check-params", "prepare-data", "train-d1", "train-d2", "train-d64", "
           "sweep", "sweep-summary", "figures", "report"]
 TRAIN_KEYS = {"latent_dim", "epochs_run", "best_epoch", "best_val_loss", "test_loss", "test_recon", "test_kl",
               "test_nll_iw", "active_units", "train_seconds", "precision", "device", "native_bf16", "binarize",
-              "stage_seconds"}
+              "pixels", "stage_seconds"}
+# What a sweep cell reports of each of its models.
+SEED_KEYS = {"seed", "epochs_run", "best_epoch", "best_val_loss", "test_loss", "test_recon", "test_kl", "test_nll_iw",
+             "active_units", "knn_accuracy", "pixel_mse", "recon_digit_kept", "samples_named", "cb_nll",
+             "train_seconds", "seconds_per_epoch"}
 LOSS_COLUMNS = ["epoch", "train_loss", "val_loss", "val_recon", "val_kl", "seconds"]
 
 
@@ -38,7 +43,7 @@ def declared_outputs(repo: Path) -> list[str]:
 def test_dvc_yaml_has_exactly_the_stages(pipeline: Path) -> None:
     assert list(yaml.safe_load((pipeline / "dvc.yaml").read_text())["stages"]) == STAGES
     listed = set(dvc(pipeline, "stage", "list", "--name-only").stdout.split())
-    assert listed == (set(STAGES) - {"sweep"}) | CELLS  # every d x recipe x seed of params.yaml's sweep block
+    assert listed == (set(STAGES) - {"sweep"}) | CELLS  # every d x recipe of params.yaml's sweep block
 
 
 def test_every_declared_output_exists(pipeline: Path) -> None:
@@ -115,33 +120,50 @@ def test_prepare_data_metrics(pipeline: Path) -> None:
     assert (metrics["train_images"], metrics["val_images"], metrics["test_images"]) == (500, 200, 300)
 
 
-def test_each_sweep_cell_writes_its_measures_and_loss_curve(pipeline: Path) -> None:
+def test_each_sweep_cell_writes_its_measures_loss_curves_and_draws(pipeline: Path) -> None:
     params = yaml.safe_load((pipeline / "params.yaml").read_text())
+    seeds = params["sweep"]["seeds"]
     for cell in CELLS:
         name = cell.removeprefix("sweep@")
-        d, rest = name.split("-", 1)
-        recipe, seed = rest.rsplit("-", 1)
+        d, recipe = name.split("-", 1)
         results = json.loads((pipeline / f"results/sweep/{name}.json").read_text())
-        assert (results["latent_dim"], results["recipe"], results["seed"]) == (int(d), recipe, int(seed))
-        assert TRAIN_KEYS <= results.keys()
-        assert 0 < results["test_nll_iw"] < results["test_loss"] + 1.0 < 544
-        assert 0.0 <= results["knn_accuracy"] <= 1.0 and 0 < results["peak_rss_mb"] < 2048
-        # The recipe of its train block at the sweep's budget, from its own seed.
-        assert results["settings"] == {**params[recipe], "epochs": params["sweep"]["epochs"], "seed": int(seed)}
+        assert (results["latent_dim"], results["recipe"]) == (int(d), recipe)
+        # The recipe's block, at the sweep's budget, from every seed.
+        assert results["settings"] == params[f"sweep-{recipe}"] and results["epochs"] == params["sweep"]["epochs"]
+        assert [entry["seed"] for entry in results["seeds"]] == seeds
+        assert 0 < results["peak_rss_mb"] < 2048 and results["workers"] >= 1
+        cb = params[f"sweep-{recipe}"]["decoder"] == "continuous-bernoulli"
+        assert results["pixels"] == ("dequantized" if cb else "grey")
+        for entry in results["seeds"]:
+            assert SEED_KEYS <= entry.keys() and ("exact_nll" in entry) == (int(d) <= 2)
+            # A Bernoulli loss lies between 0 and that of 1/2 everywhere, 784 ln 2; a density's may be negative.
+            assert (entry["test_loss"] < 0) if cb else (0 < entry["test_nll_iw"] < entry["test_loss"] + 1.0 < 544)
+            assert 0.0 <= entry["knn_accuracy"] <= 1.0 and 0 <= entry["pixel_mse"] <= 1.0
+            assert list(entry["cb_nll"]) == ["1e-04", "1e-16", "1e-64", "none"]
+            if cb:  # unclipped, a continuous-Bernoulli model read as one scores its own loss
+                assert entry["cb_nll"]["none"] == pytest.approx(entry["test_loss"], abs=1e-3)
+            if int(d) <= 2:  # the exact likelihood of a density bounds its estimates
+                assert entry["exact_nll"] <= entry["exact_iw_nll"] + 0.5
         with (pipeline / f"results/sweep/{name}-loss.csv").open() as f:
-            assert [int(row["epoch"]) for row in csv.DictReader(f)] == [1, 2]
+            rows = list(csv.DictReader(f))
+        assert [(int(r["seed"]), int(r["epoch"])) for r in rows] == [(s, e) for s in seeds for e in (1, 2)]
+        with np.load(pipeline / f"results/sweep/{name}-draws.npz") as draws:
+            assert {k: draws[k].shape for k in draws.files} == {
+                "recon_mean": (16, 28, 28), "samples_mean": (64, 28, 28),
+                **({"recon_lambda": (16, 28, 28), "samples_lambda": (16, 28, 28)} if cb else {})}
+            assert draws["recon_mean"].dtype == np.uint8
     # A cell keeps no model.
     assert sorted(p.name for p in (pipeline / "models").iterdir()) == ["vae-d1.pt", "vae-d2.pt", "vae-d64.pt"]
 
 
-def test_the_sweep_summary_gathers_every_cell(pipeline: Path) -> None:
+def test_the_sweep_summary_gathers_every_model(pipeline: Path) -> None:
     runs = pd.read_csv(pipeline / "results/sweep.csv")
-    assert len(runs) == len(CELLS) and set(runs["recipe"]) == set(RECIPES)
+    assert len(runs) == 2 * len(CELLS) and set(runs["recipe"]) == set(RECIPES)  # two seeds per cell
     means = pd.read_csv(pipeline / "plots/sweep.csv")
-    assert len(means) == 4 and {"test_loss", "test_loss_sd", "active_units", "knn_accuracy"} <= set(means)
+    assert len(means) == len(CELLS) and {"test_loss", "test_loss_sd", "active_units", "cb_nll", "pixel_mse"} <= set(means)
     summary = json.loads((pipeline / "metrics/sweep-summary.json").read_text())
-    assert (summary["cells"], summary["epochs"], summary["seeds"]) == (8, 2, 2)
-    assert set(summary["train-d64"]) == {"bend_d", "active_units_stop_d", "best_d", "best_test_loss"}
+    assert (summary["cells"], summary["models"], summary["epochs"], summary["seeds"]) == (len(CELLS), 12, 2, 2)
+    assert set(summary["elu-cb"]) == {"bend_d", "active_units_stop_d", "best_d", "best_test_loss"}
 
 
 def test_report_states_the_headline_of_every_metrics_file(pipeline: Path) -> None:
@@ -157,7 +179,7 @@ def test_report_states_the_headline_of_every_metrics_file(pipeline: Path) -> Non
         *(f"{metrics['likelihood'][f'd{d}']['test_nll_exact']:.2f}" for d in (1, 2)),
         f"{metrics['likelihood']['test_recon_floor']:.2f}",
         # The sweep's means and the convergence of every main model.
-        *(f"{mean:.2f}" for mean in pd.read_csv(pipeline / "results/sweep.csv")
+        *(f"{abs(mean):.2f}" for mean in pd.read_csv(pipeline / "results/sweep.csv")
           .groupby(["recipe", "latent_dim"])["test_loss"].mean()),
         *(f"{stats.convergence(pd.read_csv(pipeline / f'plots/loss-d{d}.csv')['val_loss'].tolist()).fall:.2f}"
           for d in (1, 2, 64)),
