@@ -256,13 +256,14 @@ def main() -> None:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--epochs", type=int, default=3, help="timed passes per loop, after one untimed (default 3)")
     ap.add_argument("--skip-pipeline", action="store_true", help="do not rerun and time the pipeline stages")
-    ap.add_argument("--cell-epochs", type=int, default=4,
-                    help="epochs of each seed in the side-by-side rows, start and compilation included (default 4)")
+    ap.add_argument("--cell-epochs", type=int,
+                    help="epochs of each seed in the side-by-side rows, start and compilation included (default: "
+                         "the sweep's budget, sweep.epochs: a cell's whole training, about 9 minutes for both rows)")
     ap.add_argument("--out", type=Path, default=Path("bench/results.md"), help="Markdown table (default %(default)s)")
     ap.add_argument("--doc", type=Path, help="also put the table between the bench markers of this file")
     args = ap.parse_args()
     for name in ("epochs", "cell_epochs"):
-        if getattr(args, name) < 1:
+        if getattr(args, name) is not None and getattr(args, name) < 1:
             ap.error(f"--{name.replace('_', '-')} must be an integer >= 1, got {getattr(args, name)}")
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s bench: %(message)s",
                         datefmt="%H:%M:%S")
@@ -277,7 +278,7 @@ def main() -> None:
         bench_pipeline(table, Path.cwd())
     bench_loops(table, Path("data/mnist"), args.epochs, all_params["train"], all_params["train-d64"],
                 all_params[f"sweep-{CB_RECIPE}"], precision)
-    bench_sweep_cell(table, args.cell_epochs, all_params["train"], all_params[f"sweep-{SWEEP_RECIPE}"],
+    bench_sweep_cell(table, args.cell_epochs or all_params["sweep"]["epochs"], all_params["train"], all_params[f"sweep-{SWEEP_RECIPE}"],
                      all_params["sweep"]["seeds"], precision)
     bench_tsne(table, Path("data/prepared/mnist.npz"), Path("models/vae-d64.pt"), all_params["embed"])
     passes = f"{args.epochs} pass{'es' if args.epochs > 1 else ''}"

@@ -28,7 +28,8 @@ from vae.evaluate import elbo_terms, split_tensors  # noqa: E402
 from vae.model import ModelConfig  # noqa: E402
 from vae.train import TrainConfig, fit  # noqa: E402
 
-BASE: dict[str, Any] = {"latent_dim": 64, "hidden": [512, 256], "activation": "relu", "epochs": 30, "batch_size": 128, "lr": 0.001,
+BASE: dict[str, Any] = {"latent_dim": 64, "hidden": [512, 256], "activation": "relu", "epochs": 30,
+                        "batch_size": 128, "lr": 0.001,
                         "lr_schedule": "constant", "kl_warmup_epochs": 0, "seed": 64, "compile": False,
                         "precision": "fp32"}
 VARIATIONS: dict[str, dict[str, Any]] = {

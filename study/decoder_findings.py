@@ -20,11 +20,11 @@ from study.findings import listing
 from study.stats import Spread, bend, exceeds_twice_the_spread, spreads, steps
 from study.sweep import Sweep, cb_column
 from study.sweep_findings import BLOCK_COLUMNS, dims_text, group_name, groups, recipe_name, setting_text
+from vae.data import N_PIXELS
 from vae.pixels import bits_per_dimension
 
 CB = "continuous-bernoulli"
 BERNOULLI = "bernoulli"
-PIXELS = 28 * 28  # of an MNIST image: the dimensions that bits per dimension divide by
 
 
 @dataclass(frozen=True)
@@ -290,8 +290,9 @@ def own_loss(sweep: Sweep) -> str:
         low = min(sweep.dims, key=lambda d: elbo[(recipe, d)].mean)
         e, w = elbo[(recipe, top)].mean, iw[(recipe, top)].mean
         parts.append(f"{recipe_name(sweep, recipe)} reaches a test negative ELBO of {nats(e)} nats per image at "
-                     f"$d = {top}$ ({bits_per_dimension(e, PIXELS):.3f} bits per dimension) and an importance-weighted "
-                     f"$-\\log p(x)$ of {nats(w)} ({bits_per_dimension(w, PIXELS):.3f} bits per dimension)"
+                     f"$d = {top}$ ({bits_per_dimension(e, N_PIXELS):.3f} bits per dimension) and an "
+                     f"importance-weighted $-\\log p(x)$ of {nats(w)} ({bits_per_dimension(w, N_PIXELS):.3f} bits per "
+                     "dimension)"
                      + (f"; its loss is lowest at $d = {low}$" if low != top else ", its lowest over the sweep"))
     return (f"{capital('; '.join(parts))} (Table~\\ref{{tab:own}}). These are negative log-densities of the "
             "dequantized test images: a density on $[0, 1]^{784}$ may exceed 1, so they may be negative, and they "
@@ -443,8 +444,8 @@ def draws(sweep: Sweep) -> str:
 def own_loss_rows(sweep: Sweep) -> list[dict[str, str]]:
     """Per continuous-Bernoulli recipe and d: its test negative ELBO and importance-weighted -log p(x), in nats per
     image and bits per dimension, mean and standard deviation over seeds."""
-    runs = sweep.runs.assign(bpd_loss=[bits_per_dimension(v, PIXELS) for v in sweep.runs["test_loss"]],
-                             bpd_iw=[bits_per_dimension(v, PIXELS) for v in sweep.runs["test_nll_iw"]])
+    runs = sweep.runs.assign(bpd_loss=[bits_per_dimension(v, N_PIXELS) for v in sweep.runs["test_loss"]],
+                             bpd_iw=[bits_per_dimension(v, N_PIXELS) for v in sweep.runs["test_nll_iw"]])
     columns = {"test_loss": 2, "bpd_loss": 3, "test_nll_iw": 2, "bpd_iw": 3}
     spread = {c: spreads(runs, c, ["recipe", "latent_dim"]) for c in columns}
     return [{"recipe": sweep.labels[r], "d": str(d),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -152,16 +153,17 @@ def strips_grid(rows: Mapping[str, Sequence[Strip]], title: str, path: Path) -> 
             parts += [tiled(strip), np.zeros((tiled(strip).shape[0], gap))]
         lines.append(np.concatenate(parts[:-1], axis=1))
     canvas = np.concatenate(lines, axis=0)
-    height = canvas.shape[0] / canvas.shape[1] * 0.075 * canvas.shape[1] / 4
-    fig, ax = plt.subplots(figsize=(0.075 * canvas.shape[1] / 4, height + 0.6))
+    # A page's width, so that the labels read at the size of a caption when the figure spans the text.
+    width = 9.0
+    fig, ax = plt.subplots(figsize=(width, width * canvas.shape[0] / canvas.shape[1] + 0.7))
     ax.imshow(1.0 - canvas, cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
     row_height = canvas.shape[0] / len(rows)
     for i, label in enumerate(rows):
-        ax.text(-6, (i + 0.5) * row_height, label, ha="right", va="center", fontsize=8)
+        ax.text(-6, (i + 0.5) * row_height, label, ha="right", va="center", fontsize=9)
     left = 0
-    for strip, width in zip(headings, widths):
-        ax.text(left + width / 2, -4, strip.title, ha="center", va="bottom", fontsize=8)
-        left += width + gap
-    ax.set_title(title, fontsize=10, pad=16)
+    for strip, strip_width in zip(headings, widths):
+        ax.text(left + strip_width / 2, -4, textwrap.fill(strip.title, 26), ha="center", va="bottom", fontsize=9)
+        left += strip_width + gap
+    ax.set_title(title, fontsize=11, pad=18)
     ax.axis("off")
     _save(fig, path)

@@ -9,7 +9,6 @@ from typing import Any
 
 import pandas as pd
 
-from study.latex import escape
 from study.stats import CONVERGENCE_FRACTION, SETTLED_FALL, Convergence
 
 Metrics = Mapping[int, Mapping[str, Any]]  # latent dimension -> one train stage's metrics

@@ -226,16 +226,16 @@ def test_every_stage_rerun_by_the_benchmark_is_measured_and_gives_identical_outp
     assert [r.stage for r in runs] == ["check-params", "prepare-data", "train-d1", "train-d2", "train-d64", "baseline",
                                        "embed", "likelihood", "sweep@1-relu", "sweep-summary", "figures",
                                        "report"]
-    written = {run.stage: json.loads((repo / f"metrics/{run.stage}.json").read_text()) for run in runs
-               if (repo / f"metrics/{run.stage}.json").is_file()}
+    written = {r.stage: json.loads((repo / f"metrics/{r.stage}.json").read_text()) for r in runs
+               if (repo / f"metrics/{r.stage}.json").is_file()}
     written["sweep@1-relu"] = json.loads((repo / "results/sweep/1-relu.json").read_text())
-    for run in runs:
+    for stage in runs:
         # Each stage's own process imports numpy at least: tens of MB; training imports torch too.
-        assert run.peak_rss_mb > 50, run.stage
-        if run.stage in written:  # it really ran, and the time around `dvc repro` covers its own
-            assert (repo / ("results/sweep/1-relu.json" if "@" in run.stage else f"metrics/{run.stage}.json")
-                    ).stat().st_mtime > started, run.stage
-            assert run.seconds >= written[run.stage]["stage_seconds"], run.stage
+        assert stage.peak_rss_mb > 50, stage.stage
+        if stage.stage in written:  # it really ran, and the time around `dvc repro` covers its own
+            assert (repo / ("results/sweep/1-relu.json" if "@" in stage.stage else f"metrics/{stage.stage}.json")
+                    ).stat().st_mtime > started, stage.stage
+            assert stage.seconds >= written[stage.stage]["stage_seconds"], stage.stage
     assert min(r.peak_rss_mb for r in runs if r.stage.startswith("train-")) > next(
         r.peak_rss_mb for r in runs if r.stage == "prepare-data")
     after = outputs_without_timing(repo)
@@ -451,8 +451,8 @@ STAGE_COMMANDS = {  # as dvc.yaml runs them
                  "--metrics", "metrics/baseline.json"],
     "embed": embed_cmd()[2:],
     "figures": ["stages.figures", "--dims", "1", "2", "64", "--data", "data/prepared/mnist.npz", "--models", "models",
-                "--stage-metrics", "metrics", "--plots", "plots", "--sweep", "results/sweep.csv", "--cells", "results/sweep",
-                "--metrics", "metrics/figures.json"],
+                "--stage-metrics", "metrics", "--plots", "plots", "--sweep", "results/sweep.csv",
+                "--cells", "results/sweep", "--metrics", "metrics/figures.json"],
     "report": report_cmd(),
 }
 

@@ -25,7 +25,8 @@ SAPPHIRE_RAPIDS = ICE_LAKE.replace("avx512_vbmi2", "avx512_vbmi2 amx_bf16 amx_ti
 
 @pytest.mark.parametrize(
     ("cpuinfo", "flags", "precision"),
-    [(ZEN4, ("avx512_bf16",), "bf16"), (ICE_LAKE, (), "fp32"), (SAPPHIRE_RAPIDS, ("amx_bf16",), "bf16"), ("", (), "fp32")],
+    [(ZEN4, ("avx512_bf16",), "bf16"), (ICE_LAKE, (), "fp32"), (SAPPHIRE_RAPIDS, ("amx_bf16",), "bf16"),
+     ("", (), "fp32")],
 )
 def test_auto_is_bf16_only_where_the_cpu_computes_it_natively(tmp_path: Path, cpuinfo: str,
                                                               flags: tuple[str, ...], precision: str) -> None:

@@ -60,8 +60,8 @@ def rendered_dom(page: Path) -> str:
 # `plots diff HEAD` draws every chart twice, one panel per revision: HEAD and the workspace.
 @pytest.mark.xdist_group("pipeline")  # runs dvc in the shared pipeline
 @pytest.mark.parametrize(("command", "revisions"), [(["plots", "show"], 1), (["plots", "diff", "HEAD"], 2)])
-def test_plots_page_renders_every_chart_offline_coloured_by_what_it_compares(pipeline: Path, tmp_path: Path,
-                                                                             command: list[str], revisions: int) -> None:
+def test_plots_page_renders_every_chart_offline_coloured_by_what_it_compares(
+        pipeline: Path, tmp_path: Path, command: list[str], revisions: int) -> None:
     dvc(pipeline, *command, "--out", str(tmp_path / "page"))
     page = tmp_path / "page/index.html"
     assert not re.search(r"<script[^>]+src=", page.read_text()), "the page loads a script from elsewhere"
@@ -79,7 +79,7 @@ def test_plots_page_renders_every_chart_offline_coloured_by_what_it_compares(pip
         # Every test image of the tiny run, a colour per digit.
         assert len(scatter["points"]) == 300 * revisions
         assert len(set(scatter["points"])) == 10
-    # The sweep: a line per recipe, one point per d.
+    # The sweep: a line per recipe (three), one point per d (two).
     for chart in (sweep_loss, sweep_active):
-        assert len({stroke for stroke, _ in chart["lines"]}) == 2 and len(chart["lines"]) == 2 * revisions
-        assert len(chart["points"]) == 4 * revisions
+        assert len({stroke for stroke, _ in chart["lines"]}) == 3 and len(chart["lines"]) == 3 * revisions
+        assert len(chart["points"]) == 6 * revisions

@@ -40,7 +40,7 @@ def test_a_new_dim_runs_its_cells_alone_and_an_interrupted_sweep_loses_one_cell_
     finally:
         running.kill()
     finished = started[0].split("'")[1]
-    assert finished in new and stale_stages(repo) == {"sweep-summary", "report"} | (new - {finished})
+    assert finished in new and stale_stages(repo) == {"sweep-summary", "figures", "report"} | (new - {finished})
 
     # The rerun trains the cells that did not finish, then gathers them; nothing else.
     assert stages_run(repo) == (new - {finished}) | {"sweep-summary", "figures", "report"}
