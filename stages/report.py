@@ -88,6 +88,9 @@ def sweep_macros(all_params: Mapping[str, Any], binarize: str, cells: sweep.Swee
         "SweepRecipes": sweep_findings.listing(names),
         # The cells' own wall times: each cell trains all its seeds, so the sweep took their sum.
         "SweepMinutes": f"{cells.cells['stage_seconds'].sum() / 60:.0f}",
+        "SweepMinutesByRecipe": sweep_findings.listing([
+            f"{seconds / 60:.0f} for those of {sweep_findings.recipe_name(cells, recipe)}"
+            for recipe, seconds in cells.cells.groupby("recipe", sort=False)["stage_seconds"].sum().items()]),
         "SweepDims": ", ".join(map(str, cells.dims)),
         "SweepTopDim": str(cells.dims[-1]),
         "SweepKnnK": str(k),

@@ -155,7 +155,8 @@ def strips_grid(rows: Mapping[str, Sequence[Strip]], title: str, path: Path) -> 
     canvas = np.concatenate(lines, axis=0)
     # A page's width, so that the labels read at the size of a caption when the figure spans the text.
     width = 9.0
-    fig, ax = plt.subplots(figsize=(width, width * canvas.shape[0] / canvas.shape[1] + 0.7))
+    heading_lines = max(textwrap.fill(strip.title, 26).count("\n") + 1 for strip in headings)
+    fig, ax = plt.subplots(figsize=(width, width * canvas.shape[0] / canvas.shape[1] + 0.5 + 0.2 * heading_lines))
     ax.imshow(1.0 - canvas, cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
     row_height = canvas.shape[0] / len(rows)
     for i, label in enumerate(rows):
@@ -164,6 +165,6 @@ def strips_grid(rows: Mapping[str, Sequence[Strip]], title: str, path: Path) -> 
     for strip, strip_width in zip(headings, widths):
         ax.text(left + strip_width / 2, -4, textwrap.fill(strip.title, 26), ha="center", va="bottom", fontsize=9)
         left += strip_width + gap
-    ax.set_title(title, fontsize=11, pad=18)
+    ax.set_title(title, fontsize=11, pad=8 + 12 * heading_lines)  # above the headings, in points
     ax.axis("off")
     _save(fig, path)
