@@ -77,9 +77,17 @@ def committed_values(root: Path) -> set[str]:
     return values
 
 
+# The README's only numbers from outside the committed run, each said there to be so.
+NOT_THIS_RUN = {
+    "86.76": "Burda, Grosse and Salakhutdinov (2016), Table 1",
+    "87.18": "the binarized-MNIST experiment, run with `dvc exp run --temp` at an earlier commit (docs/study.md)",
+}
+
+
 def unsupported(readme: str, values: set[str]) -> list[str]:
     """The README's prose numbers that the committed run does not give."""
-    return [n for n in DECIMAL.findall(prose(readme)) if n not in values and n.lstrip("-") not in values]
+    return [n for n in DECIMAL.findall(prose(readme))
+            if n not in values and n.lstrip("-") not in values and n not in NOT_THIS_RUN]
 
 
 def readme_tables(readme: str) -> list[str]:
