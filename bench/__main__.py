@@ -278,7 +278,8 @@ def main() -> None:
         bench_pipeline(table, Path.cwd())
     bench_loops(table, Path("data/mnist"), args.epochs, all_params["train"], all_params["train-d64"],
                 all_params[f"sweep-{CB_RECIPE}"], precision)
-    bench_sweep_cell(table, args.cell_epochs or all_params["sweep"]["epochs"], all_params["train"], all_params[f"sweep-{SWEEP_RECIPE}"],
+    bench_sweep_cell(table, args.cell_epochs or all_params["sweep"]["epochs"], all_params["train"],
+                     all_params[f"sweep-{SWEEP_RECIPE}"],
                      all_params["sweep"]["seeds"], precision)
     bench_tsne(table, Path("data/prepared/mnist.npz"), Path("models/vae-d64.pt"), all_params["embed"])
     passes = f"{args.epochs} pass{'es' if args.epochs > 1 else ''}"

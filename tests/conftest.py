@@ -27,9 +27,11 @@ TINY = {
     "train-d64": {"epochs": 2, "hidden": [64]},
     "embed": {"tsne_perplexity": 10, "decoded_images": 100},
     "likelihood": {"d1_grid_points": 200, "d2_grid_points": 40, "ladder_images": 100},
-    # Two seeds (a spread), two dims (a step along d), every recipe: six cells of two models each, the smallest sweep
-    # with a curve for each decoder.
-    "sweep": {"dims": [1, 2], "seeds": [1, 2], "epochs": 2, "decoded_images": 50, "exact_images": 50},
+    # Two seeds (a spread), two dims (a step along d), a recipe of each decoder: four cells of two models each, the
+    # smallest sweep with a curve for each decoder. The ELU recipe's block stays, out of sweep.recipes, as a user
+    # leaving a recipe out would keep it.
+    "sweep": {"dims": [1, 2], "recipes": ["relu", "elu-cb"], "seeds": [1, 2], "epochs": 2, "decoded_images": 50,
+              "exact_images": 50},
     "sweep-relu": {"hidden": [64]},
     "sweep-elu": {"hidden": [64]},
     "sweep-elu-cb": {"hidden": [64]},
@@ -79,7 +81,7 @@ def stages_run(repo: Path, *targets: str) -> set[str]:
 
 
 # The cells of the sweep in TINY, as dvc.yaml's matrix names them.
-RECIPES = ("relu", "elu", "elu-cb")
+RECIPES = ("relu", "elu-cb")
 CELLS = {f"sweep@{d}-{recipe}" for d in (1, 2) for recipe in RECIPES}
 
 

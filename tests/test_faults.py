@@ -206,8 +206,8 @@ def outputs_without_timing(repo: Path) -> dict[str, object]:
         elif path.name == "sweep.csv" and path.parent.name == "results":
             found[name] = pd.read_csv(path).drop(columns=list(TIMING)).to_dict("records")
         elif path.suffix == ".tex":  # less the wall times and the commit (the fixture commits after its run)
-            text = re.sub(r"\\newcommand\{\\(ReproTable|Commit|SweepMinutes)\}.*?\n\}\n", "", path.read_text(),
-                          flags=re.S)
+            text = re.sub(r"\\newcommand\{\\(ReproTable|Commit|SweepMinutes|SweepMinutesByRecipe)\}.*?\n\}\n", "",
+                          path.read_text(), flags=re.S)
             found[name] = re.sub(r"& [0-9]+ \\\\$", "& (seconds) \\\\", text, flags=re.M)  # train s column
         else:
             found[name] = path.read_bytes()

@@ -164,7 +164,8 @@ def test_the_sweep_summary_gathers_every_model(pipeline: Path) -> None:
     assert len(means) == len(CELLS)
     assert {"test_loss", "test_loss_sd", "active_units", "cb_nll", "pixel_mse"} <= set(means)
     summary = json.loads((pipeline / "metrics/sweep-summary.json").read_text())
-    assert (summary["cells"], summary["models"], summary["epochs"], summary["seeds"]) == (len(CELLS), 12, 2, 2)
+    assert (summary["cells"], summary["models"], summary["epochs"], summary["seeds"]) == (len(CELLS), 2 * len(CELLS),
+                                                                                         2, 2)
     assert set(summary["elu-cb"]) == {"bend_d", "active_units_stop_d", "best_d", "best_test_loss"}
 
 
