@@ -39,8 +39,9 @@ def check(all_params: params.Params, dims: list[int], source: str) -> list[str]:
     grid = params.validate(all_params, {"sweep": sweep_summary.GRID | sweep.BUDGET}, source)["sweep"]
     # A recipe left out of sweep.recipes keeps its block, checked like the rest: dvc.yaml names every recipe's
     # block among this stage's params, and DVC refuses a stage whose params are missing.
+    # In the file's order, so that the keys checked do not depend on the order of sweep.recipes.
     kept = [name for name in all_params if name.startswith("sweep-")]
-    rules = schema(dims, list(dict.fromkeys([*sweep_summary.recipe_blocks(grid), *kept])))
+    rules = schema(dims, list(dict.fromkeys([*kept, *sweep_summary.recipe_blocks(grid)])))
     checked = params.validate(all_params, rules, source)
     for name in all_params:
         if name not in rules:
