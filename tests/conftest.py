@@ -155,12 +155,6 @@ def not_dvc_tmp(folder: str, names: list[str]) -> list[str]:
     return ["tmp"] if Path(folder).name == ".dvc" else []
 
 
-def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
-    """One worker more than the cores (`-n auto`): most tests wait on a dvc or python subprocess starting, and a
-    third worker on two cores fills those waits."""
-    return (os.cpu_count() or 1) + 1
-
-
 # The longest test that needs the shared pipeline runs first, so that one worker builds the pipeline while the
 # others run the tests that need none (about 100 s on 2 cores); the other tests that need it run last.
 FIRST = "test_faults.py::test_every_stage_rerun_by_the_benchmark_is_measured_and_gives_identical_outputs"
