@@ -18,7 +18,7 @@ main: setup ## set up, then run the main models and the report without retrainin
 	dvc repro train-d1 train-d2 train-d64 baseline embed likelihood
 	dvc repro --single-item figures report
 
-test: setup ## set up, then run the test suite (about 10 minutes on 2 cores)
+test: setup ## set up, then run the test suite (under 10 minutes on 2 cores, set-up aside)
 	python -m pytest
 
 bench: setup ## rerun every stage (one sweep cell) to time it, then the training-loop benchmarks; updates docs/speed.md
