@@ -73,23 +73,18 @@ def tables(metrics_dir: Path = ROOT / "metrics", runs_csv: Path = ROOT / "result
            ) -> dict[str, Callable[[], pd.DataFrame]]:
     """Every table by name, each made when asked for."""
     runs = sweep.read(runs_csv) if runs_csv.is_file() else None
-
-    def bernoulli() -> list[str]:
-        return runs.with_decoder("bernoulli")
-
-    def densities() -> list[str]:
-        return runs.with_decoder("continuous-bernoulli")
-
     first_clip = sweep.cb_column(runs.cb_clips[0]) if runs is not None else ""
     return {
         "headline": lambda: main_models(metrics_dir, HEADLINE),
         "main models": lambda: main_models(metrics_dir),
         "sweep: test loss of the Bernoulli recipes": lambda: sweep_table(
-            runs, {"test_loss": ("test loss", 2), "active_units": ("active units", 1)}, bernoulli()),
+            runs, {"test_loss": ("test loss", 2), "active_units": ("active units", 1)},
+            runs.with_decoder("bernoulli")),
         "sweep: what every recipe shares": lambda: sweep_table(
             runs, {first_clip: ("-log p as a density", 1), "knn_accuracy": ("k-NN acc.", 3)}),
         "sweep: the continuous Bernoulli's own loss": lambda: sweep_table(
-            runs, {"test_loss": ("test loss", 1), "active_units": ("active units", 1)}, densities()),
+            runs, {"test_loss": ("test loss", 1), "active_units": ("active units", 1)},
+            runs.with_decoder("continuous-bernoulli")),
         "sweep: pixel error and decoded digits": lambda: sweep_table(
             runs, {"pixel_mse": ("pixel MSE", 4), "recon_digit_kept": ("recon. keeps digit", 3),
                    "samples_named": ("samples named", 3)}),

@@ -143,27 +143,28 @@ def strips_grid(rows: Mapping[str, Sequence[Strip]], title: str, path: Path) -> 
         return make_grid(torch.from_numpy(strip.images).float().unsqueeze(1), nrow=len(strip.images), padding=2,
                          pad_value=0.0)[0].numpy()
 
-    headings = list(rows.values())[-1]
-    widths = [tiled(strip).shape[1] for strip in headings]
+    tiles = [[tiled(strip) for strip in strips] for strips in rows.values()]
     gap = 12
     lines = []
-    for strips in rows.values():
+    for row in tiles:
         parts = []
-        for strip in strips:
-            parts += [tiled(strip), np.zeros((tiled(strip).shape[0], gap))]
+        for tile in row:
+            parts += [tile, np.zeros((tile.shape[0], gap))]
         lines.append(np.concatenate(parts[:-1], axis=1))
     canvas = np.concatenate(lines, axis=0)
+    headings = [textwrap.fill(strip.title, 26) for strip in list(rows.values())[-1]]
+    widths = [tile.shape[1] for tile in tiles[-1]]
     # A page's width, so that the labels read at the size of a caption when the figure spans the text.
     width = 9.0
-    heading_lines = max(textwrap.fill(strip.title, 26).count("\n") + 1 for strip in headings)
+    heading_lines = max(heading.count("\n") + 1 for heading in headings)
     fig, ax = plt.subplots(figsize=(width, width * canvas.shape[0] / canvas.shape[1] + 0.5 + 0.2 * heading_lines))
     ax.imshow(1.0 - canvas, cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
     row_height = canvas.shape[0] / len(rows)
     for i, label in enumerate(rows):
         ax.text(-6, (i + 0.5) * row_height, label, ha="right", va="center", fontsize=9)
     left = 0
-    for strip, strip_width in zip(headings, widths):
-        ax.text(left + strip_width / 2, -4, textwrap.fill(strip.title, 26), ha="center", va="bottom", fontsize=9)
+    for heading, strip_width in zip(headings, widths):
+        ax.text(left + strip_width / 2, -4, heading, ha="center", va="bottom", fontsize=9)
         left += strip_width + gap
     ax.set_title(title, fontsize=11, pad=8 + 12 * heading_lines)  # above the headings, in points
     ax.axis("off")
