@@ -18,10 +18,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # Small enough for a 2-core CPU in seconds, large enough for every stage to do its real job. Precision stays
 # `auto`, what users get; torch.compile is off because compiling a tiny model takes longer than training it:
-# test_train checks compiled training against eager, and test_fail_fast runs the whole pipeline compiled.
+# test_train checks compiled training against eager, and test_fail_fast runs the whole pipeline compiled. Ten
+# importance samples per test image rather than a hundred: the estimate is the same code for any k, and its
+# evaluation was most of what a tiny cell spends after its start.
 TINY = {
     "data": {"val_size": 200, "train_size": 500, "test_size": 300},
-    "train": {"compile": False},
+    "train": {"compile": False, "iw_samples": 10},
     "train-d1": {"epochs": 2, "hidden": [64]},
     "train-d2": {"epochs": 2, "hidden": [64]},
     "train-d64": {"epochs": 2, "hidden": [64]},
