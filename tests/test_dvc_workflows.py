@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from conftest import CELLS, ROOT, commit_all, dvc, git, ran, run, stages_run, tiny_params, write_params
+from conftest import CELLS, RECIPES, ROOT, commit_all, dvc, git, ran, run, stages_run, tiny_params, write_params
 from dvc import api as dvc_api
 from dvc.repo import Repo
 
@@ -36,7 +36,7 @@ CHECK = {"check-params"}
 TRAIN = {"train-d1", "train-d2", "train-d64"}
 MODEL_READERS = TRAIN | {"baseline", "embed", "likelihood", "figures"}
 ALL = (set(STAGE_MODULES) - {"sweep"}) | CELLS
-CELLS_OF = {recipe: {cell for cell in CELLS if cell.split("-", 1)[1] == recipe} for recipe in ("relu", "elu", "elu-cb")}
+CELLS_OF = {recipe: {cell for cell in CELLS if cell.split("-", 1)[1] == recipe} for recipe in RECIPES}
 
 # Which stages `dvc status` reports stale after an edit of each file (the stages downstream of them then rerun
 # too). check-params imports every stage's rules, so it goes stale with any code a stage runs; its output lists
@@ -98,11 +98,15 @@ CODE_EDITS = {
 }
 
 
-def stale_stages(repo: Path) -> set[str]:
-    """What ``dvc status`` reports, asked in-process: a fresh ``dvc`` process per question would cost a
-    second each."""
+def dvc_status(repo: Path) -> dict[str, list]:
+    """What ``dvc status`` reports, stage by stage, asked in-process: a fresh ``dvc`` process per question would
+    cost a second each."""
     with contextlib.chdir(repo), Repo() as dvc_repo:  # DVC names stages relative to the working directory
-        return set(dvc_repo.status())
+        return dvc_repo.status()
+
+
+def stale_stages(repo: Path) -> set[str]:
+    return set(dvc_status(repo))
 
 
 def imported_repo_files(module: str) -> set[str]:
@@ -199,10 +203,8 @@ def test_code_edit_marks_exactly_the_stages_in_the_table(pipeline_copy: Path) ->
     for path in tracked:
         with (pipeline_copy / path).open("ab") as f:
             f.write(COMMENTS[Path(path).suffix])
-    with contextlib.chdir(pipeline_copy), Repo() as dvc_repo:
-        status = dvc_repo.status()
     found: dict[str, set[str]] = {path: set() for path in tracked}
-    for stage, changes in status.items():
+    for stage, changes in dvc_status(pipeline_copy).items():
         # An edited file is a dep of the stage or, for the generated report/results.tex, its output.
         assert all(isinstance(c, dict) and set(c) <= {"changed deps", "changed outs"} for c in changes), changes
         for path in (path for change in changes for paths in change.values() for path in paths):
